@@ -1,0 +1,10 @@
+# One INTERFACE target carrying the project's warning flags.
+add_library(jamjet_warnings INTERFACE)
+target_compile_options(jamjet_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+  -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2
+  # CAF 0.17 headers trip these; they are not ours to fix.
+  -Wno-deprecated-copy -Wno-redundant-move -Wno-maybe-uninitialized)
+if(JAMJET_WERROR)
+  target_compile_options(jamjet_warnings INTERFACE -Werror)
+endif()

@@ -1,0 +1,85 @@
+#pragma once
+
+// Work items: one per scheduled node, leased to workers.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+namespace jamjet {
+
+/// Where a work item is in its life.
+enum class item_status : uint8_t {
+  /// In a queue, visible once `not_before_ms` has passed.
+  ready,
+  /// Held by a worker under a lease.
+  leased,
+  /// Settled: its node completed or failed terminally.
+  done,
+  /// Attempts exhausted; kept as a dead letter.
+  dead,
+  /// Its execution was cancelled.
+  cancelled,
+};
+
+std::string to_string(item_status x);
+
+/// A unit of work for one node of one execution. Retries reuse the item.
+struct work_item {
+  /// Unique id: "<execution_id>/<node_id>".
+  std::string id;
+  std::string execution_id;
+  std::string node_id;
+  /// Queue type the item is dispatched on (model, tool, general, ...).
+  std::string queue_type;
+  /// JSON text: `{"node": <node JSON>, "state": <state at scheduling>}`.
+  std::string payload;
+  /// Number of the current (or next) attempt; 1 for the first.
+  uint32_t attempt = 1;
+  uint32_t max_attempts = 3;
+  /// Milliseconds since the Unix epoch.
+  int64_t created_at_ms = 0;
+  /// Lease deadline while leased (ms since the epoch), else 0.
+  int64_t lease_expires_at_ms = 0;
+  /// Holder of the lease, or empty.
+  std::string worker_id;
+  std::string tenant_id = "default";
+  /// Not dispatched before this instant (ms since the epoch); 0 = at once.
+  int64_t not_before_ms = 0;
+  /// Token of the current lease; results must present it. 0 = none.
+  uint64_t fence = 0;
+  item_status status = item_status::ready;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, item_status& x) {
+  auto tmp = static_cast<uint8_t>(x);
+  auto res = f(tmp);
+  x = static_cast<item_status>(tmp);
+  return res;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, work_item& x) {
+  return f(caf::meta::type_name("work_item"), x.id, x.execution_id, x.node_id,
+           x.queue_type, x.payload, x.attempt, x.max_attempts,
+           x.created_at_ms, x.lease_expires_at_ms, x.worker_id, x.tenant_id,
+           x.not_before_ms, x.fence, x.status);
+}
+
+bool operator==(const work_item& x, const work_item& y);
+
+/// A dead-lettered item with the error that exhausted it.
+struct dead_letter {
+  work_item item;
+  std::string error;
+  int64_t dead_at_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
+  return f(caf::meta::type_name("dead_letter"), x.item, x.error, x.dead_at_ms);
+}
+
+} // namespace jamjet
