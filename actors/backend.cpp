@@ -1,0 +1,178 @@
+#include "actors/backend.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "messages/error.hpp"
+
+namespace jamjet {
+
+namespace {
+
+struct pending_command {
+  command cmd;
+  caf::typed_response_promise<commit_result> rp;
+};
+
+struct backend_state {
+  std::shared_ptr<store> st;
+  backend_config cfg;
+  std::vector<pending_command> pending;
+  bool flush_scheduled = false;
+  /// Set when the store failed: every later command is refused.
+  std::string broken;
+  std::vector<event_sink_actor> event_sinks;
+  std::vector<item_sink_actor> item_sinks;
+
+  static inline const char* name = "jamjet.backend";
+};
+
+using backend_ptr = backend_actor::stateful_pointer<backend_state>;
+
+/// Commits everything pending as one batch, then answers and publishes.
+void flush(backend_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.pending.empty())
+    return;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  std::vector<command> cmds;
+  cmds.reserve(batch.size());
+  for (auto& p : batch)
+    cmds.emplace_back(std::move(p.cmd));
+  std::vector<caf::expected<commit_result>> results;
+  try {
+    results = st.st->apply(cmds);
+  } catch (const std::exception& ex) {
+    st.broken = ex.what();
+    spdlog::critical("store failed, refusing further work: {}", st.broken);
+    auto err = make_error(error_code::store_failure,
+                          std::string{"store failure: "} + ex.what());
+    for (auto& p : batch)
+      p.rp.deliver(err);
+    return;
+  }
+  published_events evs;
+  published_items items;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& res = results[i];
+    if (!res) {
+      spdlog::debug("command for execution '{}' refused: {}",
+                    cmds[i].execution_id, error_message(res.error()));
+      batch[i].rp.deliver(res.error());
+      continue;
+    }
+    evs.events.insert(evs.events.end(), res->events.begin(),
+                      res->events.end());
+    items.items.insert(items.items.end(), res->items.begin(),
+                       res->items.end());
+    batch[i].rp.deliver(std::move(*res));
+  }
+  if (!evs.events.empty())
+    for (auto& sink : st.event_sinks)
+      self->send(sink, evs);
+  if (!items.items.empty())
+    for (auto& sink : st.item_sinks)
+      self->send(sink, items);
+}
+
+backend_actor::behavior_type backend_impl(backend_ptr self,
+                                          std::shared_ptr<store> st,
+                                          backend_config cfg) {
+  self->state.st = std::move(st);
+  self->state.cfg = cfg;
+  auto refused = [self] {
+    return make_error(error_code::unavailable,
+                      "the store has failed (" + self->state.broken
+                        + "); no further work is accepted");
+  };
+  return {
+    [=](commit_atom, command& cmd) -> caf::result<commit_result> {
+      auto& s = self->state;
+      if (!s.broken.empty())
+        return refused();
+      auto rp = self->make_response_promise<commit_result>();
+      s.pending.push_back(pending_command{std::move(cmd), rp});
+      if (!s.st->blocking() || s.pending.size() >= s.cfg.max_batch) {
+        // Nothing to gain from batching in memory; a full batch goes now.
+        flush(self);
+      } else if (!s.flush_scheduled) {
+        // The flush message queues behind every command already waiting,
+        // so they all land in the same transaction.
+        s.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+      return rp;
+    },
+    [=](flush_atom) { flush(self); },
+    [=](subscribe_atom, event_sink_actor& sink) {
+      self->state.event_sinks.push_back(std::move(sink));
+    },
+    [=](subscribe_atom, item_sink_actor& sink) {
+      self->state.item_sinks.push_back(std::move(sink));
+    },
+    [=](read_atom, const std::string& id,
+        uint64_t from) -> caf::result<std::vector<event>> {
+      flush(self);
+      try {
+        return self->state.st->read_events(id, from);
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+    [=](record_atom,
+        const std::string& id) -> caf::result<execution_record> {
+      flush(self);
+      try {
+        if (auto rec = self->state.st->find_execution(id))
+          return std::move(*rec);
+        return make_error(error_code::unknown_execution,
+                          "unknown execution '" + id + "'");
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+    [=](record_atom) -> caf::result<std::vector<execution_record>> {
+      flush(self);
+      try {
+        return self->state.st->executions();
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+    [=](dlq_atom) -> caf::result<std::vector<dead_letter>> {
+      flush(self);
+      try {
+        return self->state.st->dead_letters();
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+    [=](register_atom, const std::string& workflow_id,
+        const std::string& version,
+        const std::string& ir_json) -> caf::result<caf::ok_atom> {
+      if (!self->state.broken.empty())
+        return refused();
+      try {
+        if (auto err = self->state.st->put_workflow(workflow_id, version,
+                                                    ir_json))
+          return err;
+        return caf::ok_atom::value;
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+  };
+}
+
+} // namespace
+
+backend_actor spawn_backend(caf::actor_system& sys, std::shared_ptr<store> st,
+                            backend_config cfg) {
+  if (st->blocking())
+    return sys.spawn<caf::detached>(backend_impl, std::move(st), cfg);
+  return sys.spawn(backend_impl, std::move(st), cfg);
+}
+
+} // namespace jamjet

@@ -1,0 +1,61 @@
+#pragma once
+
+// backend: the single writer of the store.
+//
+// Protocol:
+//   (commit, command) -> commit_result   batched; answered after the commit
+//   (subscribe, event_sink)              receives published_events
+//   (subscribe, item_sink)               receives published_items
+//   (read, exec_id, from) -> [event]     the log from sequence `from`
+//   (record, exec_id) -> execution_record
+//   (record) -> [execution_record]
+//   (dlq) -> [dead_letter]
+//   (register, workflow_id, version, ir_json) -> ok
+//
+// Commands waiting in the mailbox go into one store transaction (group
+// commit, bounded by count). Only after it commits are callers answered and
+// the committed events and items published, so nothing is observed before it
+// is stored. When the store fails, every later command is refused.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/command.hpp"
+#include "messages/protocol.hpp"
+#include "runtime/store.hpp"
+
+namespace jamjet {
+
+/// Receives committed events.
+using event_sink_actor = caf::typed_actor<caf::reacts_to<published_events>>;
+
+/// Receives committed work-item changes.
+using item_sink_actor = caf::typed_actor<caf::reacts_to<published_items>>;
+
+/// The backend's interface.
+using backend_actor = caf::typed_actor<
+  caf::replies_to<commit_atom, command>::with<commit_result>,
+  caf::reacts_to<flush_atom>, caf::reacts_to<subscribe_atom, event_sink_actor>,
+  caf::reacts_to<subscribe_atom, item_sink_actor>,
+  caf::replies_to<read_atom, std::string, uint64_t>::with<std::vector<event>>,
+  caf::replies_to<record_atom, std::string>::with<execution_record>,
+  caf::replies_to<record_atom>::with<std::vector<execution_record>>,
+  caf::replies_to<dlq_atom>::with<std::vector<dead_letter>>,
+  caf::replies_to<register_atom, std::string, std::string,
+                  std::string>::with<caf::ok_atom>>;
+
+/// Limits of one group commit.
+struct backend_config {
+  /// Commands per transaction at most.
+  size_t max_batch = 1024;
+};
+
+/// Spawns the backend over `st`; detached when the store blocks.
+backend_actor spawn_backend(caf::actor_system& sys, std::shared_ptr<store> st,
+                            backend_config cfg = {});
+
+} // namespace jamjet

@@ -1,0 +1,312 @@
+#include "actors/dispatcher.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/clock.hpp"
+
+namespace jamjet {
+
+namespace {
+
+struct worker_record {
+  worker_actor handle;
+  std::string id;
+  std::vector<std::string> queues;
+  uint32_t slots = 0;
+  uint32_t busy = 0;
+
+  bool serves(const std::string& queue) const {
+    for (auto& q : queues)
+      if (q == "*" || q == queue)
+        return true;
+    return false;
+  }
+};
+
+struct lease_record {
+  uint64_t fence = 0;
+  caf::actor_addr worker;
+  work_item item;
+};
+
+struct dispatcher_state {
+  backend_actor backend;
+  reaper_actor reaper;
+  dispatcher_config cfg;
+  /// Ready items per queue type, FIFO.
+  std::map<std::string, std::deque<work_item>> ready;
+  /// Items waiting for their `not_before`, by that instant.
+  std::multimap<int64_t, work_item> delayed;
+  uint64_t timer_generation = 0;
+  int64_t timer_at = 0;
+  /// Workers in join order (round-robin start moves on).
+  std::vector<worker_record> workers;
+  size_t next_worker = 0;
+  std::unordered_map<std::string, lease_record> leases;
+  uint64_t next_fence = 0;
+
+  static inline const char* name = "jamjet.dispatcher";
+
+  worker_record* find_worker(const caf::actor_addr& addr) {
+    for (auto& w : workers)
+      if (w.handle.address() == addr)
+        return &w;
+    return nullptr;
+  }
+};
+
+using dispatcher_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
+
+/// Leases `item` to `w`.
+void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
+  auto& st = self->state;
+  auto now = now_ms(self);
+  item.status = item_status::leased;
+  item.fence = ++st.next_fence;
+  item.worker_id = w.id;
+  item.lease_expires_at_ms = now + st.cfg.lease.count();
+  command cmd;
+  cmd.execution_id = item.execution_id;
+  cmd.now_ms = now;
+  cmd.events.emplace_back(node_started{item.node_id, w.id, item.attempt});
+  cmd.items.emplace_back(lease_op{item.id, item.fence, w.id,
+                                  item.lease_expires_at_ms});
+  caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
+  self->send(st.reaper, track_atom::value,
+             lease_entry{item.id, item.execution_id, item.node_id, item.fence,
+                         item.attempt, item.max_attempts,
+                         item.lease_expires_at_ms, w.id});
+  ++w.busy;
+  st.leases[item.id] = lease_record{item.fence, w.handle.address(), item};
+  self->send(w.handle, std::move(item));
+}
+
+/// Fills free slots of `w` from the queues it serves.
+void feed(dispatcher_ptr self, worker_record& w) {
+  auto& st = self->state;
+  while (w.busy < w.slots) {
+    bool found = false;
+    for (auto& [queue, items] : st.ready) {
+      if (items.empty() || !w.serves(queue))
+        continue;
+      auto item = std::move(items.front());
+      items.pop_front();
+      lease_to(self, w, std::move(item));
+      found = true;
+      break;
+    }
+    if (!found)
+      return;
+  }
+}
+
+/// Hands a newly ready item to a free worker, or queues it.
+void offer(dispatcher_ptr self, work_item item) {
+  auto& st = self->state;
+  auto n = st.workers.size();
+  for (size_t k = 0; k < n; ++k) {
+    auto& w = st.workers[(st.next_worker + k) % n];
+    if (w.busy < w.slots && w.serves(item.queue_type)) {
+      st.next_worker = (st.next_worker + k + 1) % n;
+      lease_to(self, w, std::move(item));
+      return;
+    }
+  }
+  st.ready[item.queue_type].emplace_back(std::move(item));
+}
+
+void arm_timer(dispatcher_ptr self) {
+  auto& st = self->state;
+  if (st.delayed.empty()) {
+    st.timer_at = 0;
+    return;
+  }
+  auto earliest = st.delayed.begin()->first;
+  if (st.timer_at != 0 && st.timer_at <= earliest)
+    return;
+  st.timer_at = earliest;
+  auto delay = std::max<int64_t>(0, earliest - now_ms(self));
+  caf::delayed_anon_send(caf::actor_cast<dispatcher_actor>(self),
+                         std::chrono::milliseconds{delay}, tick_atom::value,
+                         ++st.timer_generation);
+}
+
+/// Removes a cancelled or ended item from the queues.
+void drop_queued(dispatcher_ptr self, const std::string& item_id) {
+  auto& st = self->state;
+  for (auto& [queue, items] : st.ready)
+    items.erase(std::remove_if(items.begin(), items.end(),
+                               [&](auto& x) { return x.id == item_id; }),
+                items.end());
+  for (auto i = st.delayed.begin(); i != st.delayed.end();) {
+    if (i->second.id == item_id)
+      i = st.delayed.erase(i);
+    else
+      ++i;
+  }
+}
+
+void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
+  auto& st = self->state;
+  auto now = now_ms(self);
+  bool delayed_any = false;
+  for (auto& item : items) {
+    switch (item.status) {
+      case item_status::ready: {
+        // New, or requeued after a failed attempt: a lease on it is over.
+        st.leases.erase(item.id);
+        if (item.not_before_ms > now) {
+          st.delayed.emplace(item.not_before_ms, std::move(item));
+          delayed_any = true;
+        } else {
+          offer(self, std::move(item));
+        }
+        break;
+      }
+      case item_status::leased:
+        break; // our own lease, already in place
+      case item_status::cancelled: {
+        drop_queued(self, item.id);
+        auto i = st.leases.find(item.id);
+        if (i != st.leases.end()) {
+          if (auto w = st.find_worker(i->second.worker))
+            self->send(w->handle, cancel_atom::value, item.id);
+          self->send(st.reaper, untrack_atom::value, item.id,
+                     i->second.fence);
+          st.leases.erase(i);
+        }
+        break;
+      }
+      case item_status::done:
+      case item_status::dead:
+        break;
+    }
+  }
+  if (delayed_any)
+    arm_timer(self);
+}
+
+void on_result(dispatcher_ptr self, node_result& res) {
+  auto& st = self->state;
+  worker_record* w = nullptr;
+  for (auto& x : st.workers)
+    if (x.id == res.worker_id)
+      w = &x;
+  if (w && w->busy > 0)
+    --w->busy;
+  auto i = st.leases.find(res.item_id);
+  if (i == st.leases.end() || i->second.fence != res.fence) {
+    spdlog::info("stale result for '{}' (fence {}) from worker '{}' ignored",
+                 res.item_id, res.fence, res.worker_id);
+  } else {
+    st.leases.erase(i);
+    if (res.ok) {
+      command cmd;
+      cmd.execution_id = res.execution_id;
+      cmd.now_ms = now_ms(self);
+      cmd.events.emplace_back(node_completed{res.node_id, std::move(res.output),
+                                             std::move(res.state_patch),
+                                             res.duration_ms, std::string{}});
+      cmd.items.emplace_back(settle_op{res.item_id, res.fence});
+      caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
+      self->send(st.reaper, untrack_atom::value, res.item_id, res.fence);
+    } else {
+      self->send(st.reaper, fail_atom::value, res.item_id, res.fence,
+                 std::move(res.error), res.retryable);
+    }
+  }
+  if (w)
+    feed(self, *w);
+}
+
+dispatcher_actor::behavior_type
+dispatcher_impl(dispatcher_ptr self, backend_actor backend,
+                reaper_actor reaper, dispatcher_config cfg) {
+  auto& st = self->state;
+  st.backend = std::move(backend);
+  st.reaper = std::move(reaper);
+  st.cfg = cfg;
+  // Fences must grow across restarts too: start above any earlier run's.
+  st.next_fence = static_cast<uint64_t>(wall_now_ms()) * 1000;
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    auto& s = self->state;
+    auto w = s.find_worker(msg.source);
+    if (!w)
+      return;
+    auto id = w->id;
+    spdlog::warn("worker '{}' is down ({}); reclaiming its leases", id,
+                 caf::to_string(msg.reason));
+    std::vector<std::pair<std::string, uint64_t>> lost;
+    for (auto& [item_id, lease] : s.leases)
+      if (lease.worker == msg.source)
+        lost.emplace_back(item_id, lease.fence);
+    for (auto& [item_id, fence] : lost) {
+      s.leases.erase(item_id);
+      self->send(s.reaper, fail_atom::value, item_id, fence,
+                 "worker '" + id + "' went down", true);
+    }
+    s.workers.erase(std::remove_if(s.workers.begin(), s.workers.end(),
+                                   [&](auto& x) {
+                                     return x.handle.address() == msg.source;
+                                   }),
+                    s.workers.end());
+    s.next_worker = 0;
+  });
+  return {
+    [=](published_items& msg) { on_items(self, msg.items); },
+    [=](join_atom, worker_actor& handle, std::string& id,
+        std::vector<std::string>& queues, uint32_t slots) {
+      auto& s = self->state;
+      self->monitor(handle);
+      spdlog::debug("worker '{}' joined with {} slots", id, slots);
+      s.workers.push_back(worker_record{std::move(handle), std::move(id),
+                                        std::move(queues), slots, 0});
+      feed(self, s.workers.back());
+    },
+    [=](node_result& res) { on_result(self, res); },
+    [=](heartbeat_atom, const std::string& item_id, uint64_t fence) {
+      auto& s = self->state;
+      auto i = s.leases.find(item_id);
+      if (i == s.leases.end() || i->second.fence != fence)
+        return;
+      auto& item = i->second.item;
+      item.lease_expires_at_ms = now_ms(self) + s.cfg.lease.count();
+      self->send(s.reaper, track_atom::value,
+                 lease_entry{item.id, item.execution_id, item.node_id,
+                             item.fence, item.attempt, item.max_attempts,
+                             item.lease_expires_at_ms, item.worker_id});
+    },
+    [=](tick_atom, uint64_t generation) {
+      auto& s = self->state;
+      if (generation != s.timer_generation)
+        return;
+      s.timer_at = 0;
+      auto now = now_ms(self);
+      std::vector<work_item> due;
+      while (!s.delayed.empty() && s.delayed.begin()->first <= now) {
+        due.emplace_back(std::move(s.delayed.begin()->second));
+        s.delayed.erase(s.delayed.begin());
+      }
+      for (auto& item : due)
+        offer(self, std::move(item));
+      arm_timer(self);
+    },
+  };
+}
+
+} // namespace
+
+dispatcher_actor spawn_dispatcher(caf::actor_system& sys,
+                                  backend_actor backend, reaper_actor reaper,
+                                  dispatcher_config cfg) {
+  return sys.spawn(dispatcher_impl, std::move(backend), std::move(reaper),
+                   cfg);
+}
+
+} // namespace jamjet

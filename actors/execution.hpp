@@ -1,0 +1,48 @@
+#pragma once
+
+// execution: one actor per running execution.
+//
+// Protocol:
+//   [event]                committed events of this execution, in order
+//   (cancel, reason)       cancel: no more dispatch; in-flight nodes are
+//                          cancelled, then the workflow
+//
+// On each wake it folds the new events into its `progress`, then either
+// commits the execution's end (completed when every node is done; failed
+// when a terminal failure leaves nothing in flight) or schedules runnable
+// nodes in rank order: at most `max_in_flight` in flight and `max_per_wake`
+// per wake, each `NodeScheduled` committed with its work item. It is woken
+// only by committed events (and cancel), never by a timer, and quits once
+// its execution is terminal.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/backend.hpp"
+#include "runtime/graph.hpp"
+
+namespace jamjet {
+
+/// The execution actor's interface.
+using execution_actor
+  = caf::typed_actor<caf::reacts_to<std::vector<event>>,
+                     caf::reacts_to<cancel_atom, std::string>>;
+
+/// Dispatch limits of an execution.
+struct execution_limits {
+  /// Nodes in flight (scheduled, not settled) at most.
+  size_t max_in_flight = 16;
+  /// Nodes scheduled per wake at most.
+  size_t max_per_wake = 8;
+};
+
+/// Spawns the actor for execution `id` of `graph`.
+execution_actor spawn_execution(caf::actor_system& sys, std::string id,
+                                graph_ptr graph, backend_actor backend,
+                                execution_limits limits);
+
+} // namespace jamjet

@@ -1,0 +1,39 @@
+#pragma once
+
+// The scheduler: backend, lease reaper, dispatcher and supervisor, wired.
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/backend.hpp"
+#include "actors/dispatcher.hpp"
+#include "actors/execution.hpp"
+#include "actors/lease_reaper.hpp"
+#include "actors/supervisor.hpp"
+
+namespace jamjet {
+
+/// Settings of a scheduler.
+struct scheduler_config {
+  execution_limits limits;
+  dispatcher_config dispatch;
+  backend_config backend;
+};
+
+/// Handles of a running scheduler.
+struct scheduler {
+  backend_actor backend;
+  reaper_actor reaper;
+  dispatcher_actor dispatcher;
+  supervisor_actor supervisor;
+};
+
+/// Spawns and wires the scheduler's actors over `st`.
+scheduler spawn_scheduler(caf::actor_system& sys, std::shared_ptr<store> st,
+                          const scheduler_config& cfg = {});
+
+/// Asks every actor of `s` to exit.
+void stop_scheduler(scheduler& s);
+
+} // namespace jamjet

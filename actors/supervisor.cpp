@@ -1,0 +1,232 @@
+#include "actors/supervisor.hpp"
+
+#include <map>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "messages/error.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/ids.hpp"
+
+namespace jamjet {
+
+namespace {
+
+struct supervisor_state {
+  backend_actor backend;
+  execution_limits limits;
+  /// Compiled workflows by "id@version".
+  std::unordered_map<std::string, graph_ptr> graphs;
+  /// Latest registered version per workflow id.
+  std::unordered_map<std::string, std::string> latest;
+  /// Actors of running executions.
+  std::unordered_map<std::string, execution_actor> routes;
+  /// Waiters for the end of running executions.
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<execution_outcome>>>
+    waiters;
+
+  static inline const char* name = "jamjet.supervisor";
+};
+
+using supervisor_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+
+execution_outcome outcome_of(const execution_record& rec) {
+  execution_outcome out;
+  out.execution_id = rec.id;
+  out.status = rec.status;
+  if (rec.status == "completed")
+    out.final_state = rec.result;
+  else
+    out.error = rec.result;
+  return out;
+}
+
+void on_terminal(supervisor_ptr self, const event& e) {
+  auto& st = self->state;
+  execution_outcome out;
+  out.execution_id = e.execution_id;
+  if (auto x = caf::get_if<workflow_completed>(&e.kind)) {
+    out.status = "completed";
+    out.final_state = x->final_state;
+  } else if (auto y = caf::get_if<workflow_failed>(&e.kind)) {
+    out.status = "failed";
+    out.error = y->error;
+  } else if (auto z = caf::get_if<workflow_cancelled>(&e.kind)) {
+    out.status = "cancelled";
+    out.error = z->reason ? *z->reason : std::string{"cancelled"};
+  }
+  st.routes.erase(e.execution_id);
+  auto i = st.waiters.find(e.execution_id);
+  if (i == st.waiters.end())
+    return;
+  for (auto& rp : i->second)
+    rp.deliver(out);
+  st.waiters.erase(i);
+}
+
+void route(supervisor_ptr self, std::vector<event>& events) {
+  auto& st = self->state;
+  // Group by execution, keeping commit order within each.
+  std::vector<std::pair<std::string, std::vector<event>>> groups;
+  std::unordered_map<std::string, size_t> index;
+  for (auto& e : events) {
+    auto [i, added] = index.emplace(e.execution_id, groups.size());
+    if (added)
+      groups.emplace_back(e.execution_id, std::vector<event>{});
+    groups[i->second].second.emplace_back(std::move(e));
+  }
+  for (auto& [id, evs] : groups) {
+    bool terminal = is_terminal(evs.back().kind);
+    std::optional<event> last;
+    if (terminal)
+      last = evs.back();
+    if (auto r = st.routes.find(id); r != st.routes.end())
+      self->send(r->second, std::move(evs));
+    if (terminal)
+      on_terminal(self, *last);
+  }
+}
+
+supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
+                                                backend_actor backend,
+                                                execution_limits limits) {
+  self->state.backend = std::move(backend);
+  self->state.limits = limits;
+  // Executions are not linked (one failing must not take the others down),
+  // so the supervisor takes them with it when it is told to exit.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    for (auto& [id, exec] : self->state.routes)
+      self->send_exit(exec, msg.reason);
+    for (auto& [id, rps] : self->state.waiters)
+      for (auto& rp : rps)
+        rp.deliver(make_error(error_code::unavailable,
+                              "the runtime shut down before execution '" + id
+                                + "' ended"));
+    self->state.waiters.clear();
+    self->quit(msg.reason);
+  });
+  return {
+    [=](published_events& msg) { route(self, msg.events); },
+    [=](register_atom,
+        const std::string& ir_json) -> caf::result<std::string> {
+      graph_ptr graph;
+      try {
+        graph = workflow_graph::compile(parse_ir(ir_json));
+      } catch (const error& ex) {
+        return make_error(ex.code(), ex.what());
+      }
+      auto key = graph->workflow_id() + "@" + graph->version();
+      auto rp = self->make_response_promise<std::string>();
+      self
+        ->request(self->state.backend, caf::infinite, register_atom::value,
+                  graph->workflow_id(), graph->version(), ir_json)
+        .then(
+          [self, rp, graph, key](caf::ok_atom) mutable {
+            auto& st = self->state;
+            st.graphs[key] = graph;
+            st.latest[graph->workflow_id()] = graph->version();
+            rp.deliver(key);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](start_atom, start_request& req) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto version = req.version;
+      if (version.empty()) {
+        auto i = st.latest.find(req.workflow_id);
+        if (i == st.latest.end())
+          return make_error(error_code::unknown_workflow,
+                            "no workflow '" + req.workflow_id
+                              + "' is registered");
+        version = i->second;
+      }
+      auto g = st.graphs.find(req.workflow_id + "@" + version);
+      if (g == st.graphs.end())
+        return make_error(error_code::unknown_workflow,
+                          "no workflow '" + req.workflow_id + "' version '"
+                            + version + "' is registered");
+      auto id = req.execution_id.empty() ? make_uuid() : req.execution_id;
+      if (st.routes.count(id) > 0)
+        return make_error(error_code::bad_input,
+                          "execution '" + id + "' is already running");
+      auto exec = spawn_execution(self->system(), id, g->second, st.backend,
+                                  st.limits);
+      st.routes.emplace(id, exec);
+      command cmd;
+      cmd.execution_id = id;
+      cmd.now_ms = now_ms(self);
+      cmd.events.emplace_back(
+        workflow_started{req.workflow_id, version, req.input});
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
+        .then([rp, id](const commit_result&) mutable { rp.deliver(id); },
+              [self, rp, id, exec](caf::error& err) mutable {
+                self->state.routes.erase(id);
+                self->send_exit(exec, caf::exit_reason::user_shutdown);
+                rp.deliver(std::move(err));
+              });
+      return rp;
+    },
+    [=](await_atom,
+        const std::string& id) -> caf::result<execution_outcome> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<execution_outcome>();
+      if (st.routes.count(id) > 0) {
+        st.waiters[id].push_back(rp);
+        return rp;
+      }
+      self->request(st.backend, caf::infinite, record_atom::value, id)
+        .then(
+          [self, rp, id](execution_record& rec) mutable {
+            if (rec.status == "running")
+              self->state.waiters[id].push_back(rp);
+            else
+              rp.deliver(outcome_of(rec));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](status_atom,
+        const std::string& id) -> caf::result<execution_record> {
+      auto rp = self->make_response_promise<execution_record>();
+      self
+        ->request(self->state.backend, caf::infinite, record_atom::value, id)
+        .then([rp](execution_record& rec) mutable { rp.deliver(rec); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](cancel_atom, const std::string& id,
+        std::string& reason) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto r = st.routes.find(id);
+      if (r != st.routes.end()) {
+        self->send(r->second, cancel_atom::value, std::move(reason));
+        return caf::ok_atom::value;
+      }
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(st.backend, caf::infinite, record_atom::value, id)
+        .then(
+          [rp](execution_record& rec) mutable {
+            rp.deliver(make_error(error_code::bad_input,
+                                  "execution '" + rec.id + "' is already "
+                                    + rec.status + "; nothing to cancel"));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys,
+                                  backend_actor backend,
+                                  execution_limits limits) {
+  return sys.spawn(supervisor_impl, std::move(backend), limits);
+}
+
+} // namespace jamjet

@@ -1,0 +1,184 @@
+#include "actors/worker.hpp"
+
+#include <atomic>
+#include <map>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/thread_pool.hpp"
+
+namespace jamjet {
+
+namespace {
+
+std::atomic<uint64_t> worker_counter{0};
+
+struct running_task {
+  std::shared_ptr<std::atomic<bool>> cancelled;
+};
+
+struct worker_state {
+  worker_host_actor host;
+  std::shared_ptr<const handler_registry> handlers;
+  worker_config cfg;
+  /// Running blocking handlers by (item id, fence).
+  std::map<std::pair<std::string, uint64_t>, running_task> tasks;
+  bool heartbeat_armed = false;
+  /// Declared last: destroyed first, so its threads are joined while the
+  /// rest of the state is still alive.
+  std::unique_ptr<thread_pool> pool;
+
+  ~worker_state() {
+    for (auto& [key, task] : tasks)
+      task.cancelled->store(true);
+  }
+
+  static inline const char* name = "jamjet.worker";
+};
+
+using worker_ptr = worker_actor::stateful_pointer<worker_state>;
+
+/// Runs a handler for `item` and turns the outcome into a result.
+node_result run_handler(const handler_entry& entry, const work_item& item,
+                        const std::string& worker_id,
+                        std::shared_ptr<std::atomic<bool>> cancelled) {
+  node_result res;
+  res.item_id = item.id;
+  res.execution_id = item.execution_id;
+  res.node_id = item.node_id;
+  res.fence = item.fence;
+  res.worker_id = worker_id;
+  res.attempt = item.attempt;
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    node_context ctx;
+    ctx.execution_id = item.execution_id;
+    ctx.node_id = item.node_id;
+    ctx.attempt = item.attempt;
+    ctx.cancelled = std::move(cancelled);
+    auto payload = nlohmann::json::parse(item.payload);
+    ctx.node = std::move(payload["node"]);
+    ctx.state = std::move(payload["state"]);
+    auto out = entry.fn(ctx);
+    res.ok = out.ok;
+    if (out.ok) {
+      res.output = out.output.dump();
+      res.state_patch = out.state_patch.dump();
+    } else {
+      res.error = std::move(out.error);
+      res.retryable = out.retryable;
+    }
+  } catch (const std::exception& ex) {
+    res.ok = false;
+    res.error = std::string{"handler threw: "} + ex.what();
+    res.retryable = true;
+  } catch (...) {
+    res.ok = false;
+    res.error = "handler threw a non-standard exception";
+    res.retryable = true;
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  res.duration_ms = static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count());
+  return res;
+}
+
+void arm_heartbeat(worker_ptr self) {
+  auto& st = self->state;
+  if (st.heartbeat_armed || st.tasks.empty())
+    return;
+  st.heartbeat_armed = true;
+  caf::delayed_anon_send(caf::actor_cast<worker_actor>(self),
+                         st.cfg.heartbeat_interval, heartbeat_atom::value);
+}
+
+worker_actor::behavior_type worker_impl(worker_ptr self,
+                                        worker_host_actor host,
+                                        std::shared_ptr<const handler_registry>
+                                          handlers,
+                                        worker_config cfg) {
+  auto& st = self->state;
+  if (cfg.id.empty())
+    cfg.id = "worker-" + std::to_string(::getpid()) + "-"
+             + std::to_string(++worker_counter);
+  st.host = host;
+  st.handlers = std::move(handlers);
+  st.cfg = cfg;
+  st.pool = std::make_unique<thread_pool>(cfg.slots);
+  self->send(host, join_atom::value, caf::actor_cast<worker_actor>(self),
+             cfg.id, cfg.queues, cfg.slots);
+  return {
+    [=](work_item& item) {
+      auto& s = self->state;
+      std::string kind;
+      {
+        // The kind is in the payload's node; handlers by queue type are the
+        // fallback.
+        auto payload = nlohmann::json::parse(item.payload, nullptr, false);
+        if (payload.is_object() && payload.contains("node")
+            && payload["node"].contains("kind")
+            && payload["node"]["kind"].contains("type")
+            && payload["node"]["kind"]["type"].is_string())
+          kind = payload["node"]["kind"]["type"].get<std::string>();
+      }
+      auto entry = s.handlers->find(kind, item.queue_type);
+      if (!entry.fn) {
+        node_result res;
+        res.item_id = item.id;
+        res.execution_id = item.execution_id;
+        res.node_id = item.node_id;
+        res.fence = item.fence;
+        res.worker_id = s.cfg.id;
+        res.attempt = item.attempt;
+        res.error = "worker '" + s.cfg.id + "' has no handler for node kind '"
+                    + kind + "' (queue '" + item.queue_type + "')";
+        res.retryable = false;
+        self->send(s.host, std::move(res));
+        return;
+      }
+      auto cancelled = std::make_shared<std::atomic<bool>>(false);
+      if (!entry.blocking) {
+        self->send(s.host, run_handler(entry, item, s.cfg.id, cancelled));
+        return;
+      }
+      s.tasks.emplace(std::make_pair(item.id, item.fence),
+                      running_task{cancelled});
+      auto me = caf::actor_cast<worker_actor>(self);
+      auto id = s.cfg.id;
+      s.pool->submit([me, entry, item = std::move(item), id, cancelled] {
+        caf::anon_send(me, run_handler(entry, item, id, cancelled));
+      });
+      arm_heartbeat(self);
+    },
+    [=](node_result& res) {
+      auto& s = self->state;
+      s.tasks.erase(std::make_pair(res.item_id, res.fence));
+      self->send(s.host, std::move(res));
+    },
+    [=](cancel_atom, const std::string& item_id) {
+      for (auto& [key, task] : self->state.tasks)
+        if (key.first == item_id)
+          task.cancelled->store(true);
+    },
+    [=](heartbeat_atom) {
+      auto& s = self->state;
+      s.heartbeat_armed = false;
+      for (auto& [key, task] : s.tasks)
+        self->send(s.host, heartbeat_atom::value, key.first, key.second);
+      arm_heartbeat(self);
+    },
+  };
+}
+
+} // namespace
+
+worker_actor spawn_worker(caf::actor_system& sys, worker_host_actor host,
+                          std::shared_ptr<const handler_registry> handlers,
+                          worker_config cfg) {
+  return sys.spawn(worker_impl, std::move(host), std::move(handlers),
+                   std::move(cfg));
+}
+
+} // namespace jamjet

@@ -1,0 +1,156 @@
+#include "runtime/memory_store.hpp"
+
+#include "messages/error.hpp"
+#include "runtime/ids.hpp"
+#include "runtime/item_rules.hpp"
+
+namespace jamjet {
+
+store::~store() {
+  // nop
+}
+
+std::vector<caf::expected<commit_result>>
+memory_store::apply(const std::vector<command>& batch) {
+  std::vector<caf::expected<commit_result>> results;
+  results.reserve(batch.size());
+  for (auto& cmd : batch)
+    results.emplace_back(apply_one(cmd));
+  return results;
+}
+
+caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
+  auto ex = executions_.find(cmd.execution_id);
+  bool exists = ex != executions_.end();
+  bool terminal = exists && ex->second.record.status != "running";
+  if (auto err = check_events(cmd, exists, terminal))
+    return err;
+  // Work out every item change first, so a refused one changes nothing.
+  std::vector<work_item> changed;
+  changed.reserve(cmd.items.size());
+  auto lookup = [&](const std::string& id) -> std::optional<work_item> {
+    for (auto i = changed.rbegin(); i != changed.rend(); ++i)
+      if (i->id == id)
+        return *i;
+    if (auto i = items_.find(id); i != items_.end())
+      return i->second;
+    return std::nullopt;
+  };
+  for (auto& op : cmd.items) {
+    auto next = apply_item_op(lookup(item_id_of(op)), op, cmd.now_ms);
+    if (!next)
+      return std::move(next.error());
+    changed.emplace_back(std::move(*next));
+  }
+  // Commit.
+  if (!exists) {
+    auto& start = caf::get<workflow_started>(cmd.events[0]);
+    execution_data data;
+    data.record.id = cmd.execution_id;
+    data.record.workflow_id = start.workflow_id;
+    data.record.workflow_version = start.workflow_version;
+    data.record.status = "running";
+    data.record.input = start.initial_input;
+    data.record.created_at_ms = cmd.now_ms;
+    ex = executions_.emplace(cmd.execution_id, std::move(data)).first;
+    execution_order_.push_back(cmd.execution_id);
+  }
+  auto& rec = ex->second.record;
+  commit_result result;
+  result.events.reserve(cmd.events.size());
+  for (auto& kind : cmd.events) {
+    event e{make_uuid(), cmd.execution_id, ++rec.last_sequence, kind,
+            cmd.now_ms};
+    if (auto st = status_after(kind)) {
+      rec.status = *st;
+      if (auto x = caf::get_if<workflow_completed>(&kind))
+        rec.result = x->final_state;
+      else if (auto y = caf::get_if<workflow_failed>(&kind))
+        rec.result = y->error;
+      else if (auto z = caf::get_if<workflow_cancelled>(&kind))
+        rec.result = z->reason ? *z->reason : std::string{};
+    }
+    ex->second.log.push_back(e);
+    result.events.emplace_back(std::move(e));
+  }
+  rec.updated_at_ms = cmd.now_ms;
+  for (size_t i = 0; i < changed.size(); ++i) {
+    auto& item = changed[i];
+    if (item.status == item_status::dead) {
+      auto& op = caf::get<dead_letter_op>(cmd.items[i]);
+      dead_letters_[item.id] = dead_letter{item, op.error, cmd.now_ms};
+    }
+    items_[item.id] = item;
+  }
+  result.items = std::move(changed);
+  return result;
+}
+
+std::vector<event> memory_store::read_events(const std::string& execution_id,
+                                             uint64_t from) {
+  auto ex = executions_.find(execution_id);
+  if (ex == executions_.end() || from == 0 || from > ex->second.log.size())
+    return {};
+  auto& log = ex->second.log;
+  return {log.begin() + static_cast<ptrdiff_t>(from - 1), log.end()};
+}
+
+std::optional<execution_record>
+memory_store::find_execution(const std::string& id) {
+  auto ex = executions_.find(id);
+  if (ex == executions_.end())
+    return std::nullopt;
+  return ex->second.record;
+}
+
+std::vector<execution_record> memory_store::executions() {
+  std::vector<execution_record> result;
+  result.reserve(execution_order_.size());
+  for (auto& id : execution_order_)
+    result.push_back(executions_.at(id).record);
+  return result;
+}
+
+std::vector<work_item> memory_store::open_items() {
+  std::vector<work_item> result;
+  for (auto& [id, item] : items_)
+    if (item.status == item_status::ready
+        || item.status == item_status::leased)
+      result.push_back(item);
+  return result;
+}
+
+std::vector<dead_letter> memory_store::dead_letters() {
+  std::vector<dead_letter> result;
+  for (auto& [id, dl] : dead_letters_)
+    result.push_back(dl);
+  return result;
+}
+
+caf::error memory_store::put_workflow(const std::string& workflow_id,
+                                      const std::string& version,
+                                      const std::string& ir_json) {
+  auto key = std::make_pair(workflow_id, version);
+  auto i = workflows_.find(key);
+  if (i == workflows_.end()) {
+    workflows_.emplace(key, ir_json);
+    return caf::none;
+  }
+  if (i->second != ir_json)
+    return make_error(error_code::invalid_workflow,
+                      "workflow '" + workflow_id + "' version '" + version
+                        + "' is already registered with a different "
+                          "definition; bump its version");
+  return caf::none;
+}
+
+std::optional<std::string>
+memory_store::find_workflow(const std::string& workflow_id,
+                            const std::string& version) {
+  auto i = workflows_.find(std::make_pair(workflow_id, version));
+  if (i == workflows_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+} // namespace jamjet

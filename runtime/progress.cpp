@@ -1,0 +1,154 @@
+#include "runtime/progress.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace jamjet {
+
+std::string to_string(node_state x) {
+  switch (x) {
+    case node_state::pending:
+      return "pending";
+    case node_state::scheduled:
+      return "scheduled";
+    case node_state::completed:
+      return "completed";
+    case node_state::failed:
+      return "failed";
+    case node_state::skipped:
+      return "skipped";
+    case node_state::cancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+std::string to_string(execution_phase x) {
+  switch (x) {
+    case execution_phase::created:
+      return "created";
+    case execution_phase::running:
+      return "running";
+    case execution_phase::completed:
+      return "completed";
+    case execution_phase::failed:
+      return "failed";
+    case execution_phase::cancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+progress::progress(graph_ptr graph)
+  : graph_(std::move(graph)),
+    nodes_(graph_->size(), node_state::pending),
+    waiting_on_(graph_->size(), 0) {
+  for (uint32_t r = 0; r < graph_->size(); ++r) {
+    waiting_on_[r] = static_cast<uint32_t>(graph_->node(r).preds.size());
+    if (waiting_on_[r] == 0)
+      ready_.insert(r);
+  }
+}
+
+int64_t progress::rank(const std::string& node_id) const {
+  auto r = graph_->rank_of(node_id);
+  if (r < 0)
+    spdlog::warn("event names unknown node '{}' of workflow '{}'", node_id,
+                 graph_->workflow_id());
+  return r;
+}
+
+void progress::settle(uint32_t r, node_state to) {
+  auto from = nodes_[r];
+  if (from == node_state::completed || from == node_state::skipped
+      || from == node_state::failed || from == node_state::cancelled)
+    return; // settled once; later events change nothing
+  if (from == node_state::scheduled)
+    --in_flight_;
+  else
+    ready_.erase(r);
+  nodes_[r] = to;
+  if (to == node_state::completed || to == node_state::skipped) {
+    ++done_;
+    for (auto s : graph_->node(r).succs)
+      if (--waiting_on_[s] == 0 && nodes_[s] == node_state::pending)
+        ready_.insert(s);
+  }
+}
+
+fold_status progress::fold(const event& e) {
+  if (e.sequence <= last_seq_)
+    return fold_status::duplicate;
+  if (e.sequence != last_seq_ + 1)
+    return fold_status::gap;
+  last_seq_ = e.sequence;
+  auto on = [this](auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, workflow_started>) {
+      phase_ = execution_phase::running;
+      auto input = nlohmann::json::parse(x.initial_input, nullptr, false);
+      state_ = input.is_object() ? std::move(input) : nlohmann::json::object();
+    } else if constexpr (std::is_same_v<T, workflow_completed>) {
+      phase_ = execution_phase::completed;
+    } else if constexpr (std::is_same_v<T, workflow_failed>) {
+      phase_ = execution_phase::failed;
+    } else if constexpr (std::is_same_v<T, workflow_cancelled>) {
+      phase_ = execution_phase::cancelled;
+    } else if constexpr (std::is_same_v<T, node_scheduled>) {
+      auto r = rank(x.node_id);
+      if (r >= 0 && nodes_[r] == node_state::pending) {
+        nodes_[r] = node_state::scheduled;
+        ready_.erase(static_cast<uint32_t>(r));
+        ++in_flight_;
+      }
+    } else if constexpr (std::is_same_v<T, node_completed>) {
+      auto r = rank(x.node_id);
+      if (r >= 0 && nodes_[r] != node_state::completed) {
+        auto patch = nlohmann::json::parse(x.state_patch, nullptr, false);
+        if (!patch.is_discarded() && !patch.is_null())
+          state_.merge_patch(patch);
+        settle(static_cast<uint32_t>(r), node_state::completed);
+      }
+    } else if constexpr (std::is_same_v<T, node_failed>) {
+      auto r = rank(x.node_id);
+      if (r >= 0 && !x.retryable) {
+        if (!failure_)
+          failure_ = "node '" + x.node_id + "' failed: " + x.error;
+        settle(static_cast<uint32_t>(r), node_state::failed);
+      }
+    } else if constexpr (std::is_same_v<T, node_skipped>) {
+      auto r = rank(x.node_id);
+      if (r >= 0)
+        settle(static_cast<uint32_t>(r), node_state::skipped);
+    } else if constexpr (std::is_same_v<T, node_cancelled>) {
+      auto r = rank(x.node_id);
+      if (r >= 0)
+        settle(static_cast<uint32_t>(r), node_state::cancelled);
+    }
+    // node_started, retry_scheduled, timers, external events and opaque
+    // kinds do not change which nodes are done.
+  };
+  caf::visit(on, const_cast<event_kind&>(e.kind));
+  return fold_status::applied;
+}
+
+std::vector<uint32_t>
+progress::runnable(size_t limit, const std::set<uint32_t>& exclude) const {
+  std::vector<uint32_t> result;
+  for (auto r : ready_) {
+    if (result.size() >= limit)
+      break;
+    if (exclude.count(r) == 0)
+      result.push_back(r);
+  }
+  return result;
+}
+
+std::vector<uint32_t> progress::scheduled_nodes() const {
+  std::vector<uint32_t> result;
+  for (uint32_t r = 0; r < nodes_.size(); ++r)
+    if (nodes_[r] == node_state::scheduled)
+      result.push_back(r);
+  return result;
+}
+
+} // namespace jamjet

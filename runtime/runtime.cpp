@@ -1,0 +1,256 @@
+#include "runtime/runtime.hpp"
+
+#include <map>
+#include <mutex>
+
+#include <caf/all.hpp>
+
+#include "actors/scheduler.hpp"
+#include "actors/worker.hpp"
+#include "runtime/builtin_handlers.hpp"
+#include "runtime/graph.hpp"
+#include "runtime/memory_store.hpp"
+#include "runtime/system_config.hpp"
+
+namespace jamjet {
+
+namespace {
+
+execution_result to_result(const execution_outcome& out) {
+  execution_result r;
+  r.execution_id = out.execution_id;
+  r.status = out.status;
+  r.error = out.error;
+  if (!out.final_state.empty())
+    r.state = nlohmann::json::parse(out.final_state, nullptr, false);
+  return r;
+}
+
+std::exception_ptr to_exception(const caf::error& err) {
+  return std::make_exception_ptr(error(code_of(err), error_message(err)));
+}
+
+/// Sends a request and blocks for its answer; throws on error.
+template <class T, class Handle, class... Ts>
+T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  std::optional<T> result;
+  caf::error err;
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& e) { err = std::move(e); });
+  if (!result)
+    throw_error(err ? err
+                    : make_error(error_code::unavailable, "no answer"));
+  return std::move(*result);
+}
+
+} // namespace
+
+struct runtime::impl {
+  runtime_config cfg;
+  system_config sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  scheduler sched;
+  std::shared_ptr<handler_registry> handlers
+    = std::make_shared<handler_registry>();
+  worker_actor worker;
+  mutable std::mutex mtx;
+  /// Compiled workflows by "id@version", and the latest version per id.
+  std::map<std::string, graph_ptr> graphs;
+  std::map<std::string, std::string> latest;
+  bool stopped = false;
+
+  graph_ptr find_graph(const std::string& id, const std::string& version) const {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto v = version;
+    if (v.empty()) {
+      auto i = latest.find(id);
+      if (i == latest.end())
+        throw error(error_code::unknown_workflow,
+                    "no workflow '" + id + "' is registered");
+      v = i->second;
+    }
+    auto g = graphs.find(id + "@" + v);
+    if (g == graphs.end())
+      throw error(error_code::unknown_workflow,
+                  "no workflow '" + id + "' version '" + v
+                    + "' is registered");
+    return g->second;
+  }
+
+  void check_running() const {
+    if (stopped)
+      throw error(error_code::unavailable, "the runtime has shut down");
+  }
+};
+
+runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
+  auto& d = *impl_;
+  if (!cfg.store)
+    cfg.store = std::make_shared<memory_store>();
+  d.cfg = cfg;
+  d.sys_cfg.scheduler_threads(cfg.scheduler_threads);
+  d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
+  scheduler_config sc;
+  sc.limits.max_in_flight = cfg.max_in_flight;
+  sc.limits.max_per_wake = cfg.max_dispatch_per_wake;
+  sc.dispatch.lease = cfg.lease;
+  d.sched = spawn_scheduler(*d.sys, cfg.store, sc);
+  if (cfg.worker_slots > 0) {
+    worker_config wc;
+    wc.slots = cfg.worker_slots;
+    wc.heartbeat_interval = cfg.heartbeat;
+    d.worker = spawn_worker(*d.sys, d.sched.dispatcher, d.handlers, wc);
+  }
+}
+
+runtime::~runtime() {
+  shutdown();
+}
+
+void runtime::register_handler(const std::string& kind, node_handler fn,
+                               bool blocking) {
+  impl_->handlers->add_kind(kind, handler_entry{std::move(fn), blocking});
+}
+
+void runtime::register_queue_handler(const std::string& queue,
+                                     node_handler fn, bool blocking) {
+  impl_->handlers->add_queue(queue, handler_entry{std::move(fn), blocking});
+}
+
+void runtime::register_builtin_handlers(std::chrono::seconds timeout) {
+  jamjet::register_builtin_handlers(*impl_->handlers, timeout);
+}
+
+std::string runtime::register_workflow(const std::string& ir_json) {
+  auto& d = *impl_;
+  d.check_running();
+  auto graph = workflow_graph::compile(parse_ir(ir_json));
+  auto key = ask<std::string>(*d.sys, d.sched.supervisor,
+                              register_atom::value, ir_json);
+  std::lock_guard<std::mutex> guard{d.mtx};
+  d.graphs[key] = graph;
+  d.latest[graph->workflow_id()] = graph->version();
+  return key;
+}
+
+std::vector<std::string>
+runtime::missing_handlers(const std::string& workflow_id,
+                          const std::string& version) const {
+  auto graph = impl_->find_graph(workflow_id, version);
+  std::vector<std::string> missing;
+  for (auto& node : graph->nodes())
+    if (!impl_->handlers->has(node.kind_type, node.queue_type))
+      missing.push_back("node '" + node.id + "' has kind '" + node.kind_type
+                        + "'");
+  return missing;
+}
+
+std::string runtime::start(const std::string& workflow_id,
+                           const nlohmann::json& input,
+                           const std::string& version) {
+  auto& d = *impl_;
+  d.check_running();
+  if (!input.is_object())
+    throw error(error_code::bad_input,
+                "the input of an execution must be a JSON object, not "
+                  + std::string{input.type_name()});
+  auto graph = d.find_graph(workflow_id, version);
+  if (d.cfg.worker_slots > 0) {
+    auto missing = missing_handlers(workflow_id, graph->version());
+    if (!missing.empty()) {
+      std::string msg = "workflow '" + workflow_id
+                        + "' cannot start: no handler for";
+      for (auto& m : missing)
+        msg += "\n  - " + m;
+      throw error(error_code::missing_handler, msg);
+    }
+  }
+  start_request req;
+  req.workflow_id = workflow_id;
+  req.version = graph->version();
+  req.input = input.dump();
+  return ask<std::string>(*d.sys, d.sched.supervisor, start_atom::value,
+                          std::move(req));
+}
+
+void runtime::on_result(const std::string& execution_id,
+                        std::function<void(const execution_result&)> fn) {
+  auto& d = *impl_;
+  d.check_running();
+  auto sup = d.sched.supervisor;
+  d.sys->spawn([sup, execution_id, fn](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, await_atom::value, execution_id)
+      .then([fn](execution_outcome& out) { fn(to_result(out)); },
+            [fn, execution_id](caf::error& err) {
+              execution_result r;
+              r.execution_id = execution_id;
+              r.status = "failed";
+              r.error = error_message(err);
+              fn(r);
+            });
+  });
+}
+
+std::future<execution_result>
+runtime::result(const std::string& execution_id) {
+  auto& d = *impl_;
+  d.check_running();
+  auto p = std::make_shared<std::promise<execution_result>>();
+  auto fut = p->get_future();
+  auto sup = d.sched.supervisor;
+  d.sys->spawn([sup, execution_id, p](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, await_atom::value, execution_id)
+      .then([p](execution_outcome& out) { p->set_value(to_result(out)); },
+            [p](caf::error& err) { p->set_exception(to_exception(err)); });
+  });
+  return fut;
+}
+
+execution_result runtime::wait(const std::string& execution_id) {
+  return result(execution_id).get();
+}
+
+execution_status runtime::status(const std::string& execution_id) {
+  auto& d = *impl_;
+  d.check_running();
+  auto rec = ask<execution_record>(*d.sys, d.sched.supervisor,
+                                   status_atom::value, execution_id);
+  return execution_status{rec.id, rec.workflow_id, rec.workflow_version,
+                          rec.status, rec.last_sequence};
+}
+
+std::vector<event> runtime::events(const std::string& execution_id) {
+  auto& d = *impl_;
+  d.check_running();
+  return ask<std::vector<event>>(*d.sys, d.sched.backend, read_atom::value,
+                                 execution_id, uint64_t{1});
+}
+
+void runtime::cancel(const std::string& execution_id,
+                     const std::string& reason) {
+  auto& d = *impl_;
+  d.check_running();
+  ask<caf::ok_atom>(*d.sys, d.sched.supervisor, cancel_atom::value,
+                    execution_id, reason);
+}
+
+void runtime::shutdown() {
+  auto& d = *impl_;
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    if (d.stopped)
+      return;
+    d.stopped = true;
+  }
+  if (d.worker)
+    caf::anon_send_exit(d.worker, caf::exit_reason::user_shutdown);
+  stop_scheduler(d.sched);
+  d.worker = nullptr;
+  d.sched = scheduler{};
+  // The actor system's destructor waits for every actor to finish.
+  d.sys.reset();
+}
+
+} // namespace jamjet

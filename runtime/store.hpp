@@ -1,0 +1,94 @@
+#pragma once
+
+// The store interface: where committed state lives.
+//
+// Only the backend actor calls a store, from one thread at a time, so
+// implementations need no locking of their own. `apply` is the only write:
+// each command is all-or-nothing, and the whole batch is one transaction
+// (group commit) for stores where that matters.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "messages/command.hpp"
+#include "messages/event.hpp"
+#include "messages/work_item.hpp"
+
+namespace jamjet {
+
+/// What the store knows of an execution.
+struct execution_record {
+  std::string id;
+  std::string workflow_id;
+  std::string workflow_version;
+  /// "running", "completed", "failed" or "cancelled".
+  std::string status;
+  /// JSON text of the initial input.
+  std::string input;
+  /// JSON text of the final state (completed) or the error (failed,
+  /// cancelled); empty while running.
+  std::string result;
+  uint64_t last_sequence = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, execution_record& x) {
+  return f(caf::meta::type_name("execution_record"), x.id, x.workflow_id,
+           x.workflow_version, x.status, x.input, x.result, x.last_sequence,
+           x.created_at_ms, x.updated_at_ms);
+}
+
+/// Abstract store.
+class store {
+public:
+  virtual ~store();
+
+  /// Whether calls block on I/O; the backend then runs on its own thread.
+  virtual bool blocking() const noexcept = 0;
+
+  /// Applies a batch of commands in order. Each command either applies in
+  /// full (its result holds the committed events and changed items) or not
+  /// at all (its result holds the error, e.g. `stale_fence`). Throws
+  /// `jamjet::error(store_failure)` when the store itself fails; then none
+  /// of the batch is committed.
+  virtual std::vector<caf::expected<commit_result>>
+  apply(const std::vector<command>& batch) = 0;
+
+  /// Events of an execution with sequence >= `from`, in order.
+  virtual std::vector<event> read_events(const std::string& execution_id,
+                                         uint64_t from = 1)
+    = 0;
+
+  /// An execution, if known.
+  virtual std::optional<execution_record>
+  find_execution(const std::string& id) = 0;
+
+  /// Every execution, ordered by creation.
+  virtual std::vector<execution_record> executions() = 0;
+
+  /// Work items that are ready or leased (for recovery).
+  virtual std::vector<work_item> open_items() = 0;
+
+  /// Every dead letter.
+  virtual std::vector<dead_letter> dead_letters() = 0;
+
+  /// Keeps a workflow definition (immutable per id and version; storing the
+  /// same text again is fine, a different text is `invalid_workflow`).
+  virtual caf::error put_workflow(const std::string& workflow_id,
+                                  const std::string& version,
+                                  const std::string& ir_json)
+    = 0;
+
+  /// A stored workflow definition's JSON text.
+  virtual std::optional<std::string>
+  find_workflow(const std::string& workflow_id, const std::string& version)
+    = 0;
+};
+
+} // namespace jamjet
