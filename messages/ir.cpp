@@ -1,0 +1,418 @@
+#include "messages/ir.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+#include "messages/error.hpp"
+
+namespace jamjet {
+
+namespace {
+
+using json = nlohmann::json;
+
+// -- error reporting ----------------------------------------------------------
+
+/// Describes a JSON value for an error message: scalars verbatim (shortened),
+/// containers by their type.
+std::string describe(const json& value) {
+  if (value.is_object())
+    return "an object";
+  if (value.is_array())
+    return "an array";
+  auto text = value.dump();
+  constexpr size_t max_len = 40;
+  if (text.size() > max_len)
+    text = text.substr(0, max_len) + "...";
+  return text;
+}
+
+/// Throws `bad_input` for a field at `path` that is not what it should be.
+[[noreturn]] void type_mismatch(const std::string& path, const char* expected,
+                                const json& found) {
+  throw error(error_code::bad_input,
+              path + ": expected " + expected + ", found " + describe(found));
+}
+
+/// Throws `bad_input` for a required field at `path` that is absent.
+[[noreturn]] void missing_field(const std::string& path, const char* expected) {
+  throw error(error_code::bad_input,
+              path + ": missing (expected " + expected + ")");
+}
+
+/// Line and column (both from 1) of the byte at `offset` in `text`. Columns
+/// count UTF-8 characters, as editors do.
+std::pair<size_t, size_t> line_column(const std::string& text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  size_t column = 1;
+  for (size_t i = line_start; i < offset; ++i) {
+    // Continuation bytes (10xxxxxx) belong to the previous character.
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
+      ++column;
+  }
+  return {line, column};
+}
+
+/// The part of a nlohmann parse error after its own position prefix.
+std::string parse_error_reason(const std::string& what) {
+  auto pos = what.find("parse error");
+  if (pos != std::string::npos) {
+    auto colon = what.find(": ", pos);
+    if (colon != std::string::npos)
+      return what.substr(colon + 2);
+  }
+  return what;
+}
+
+// -- field access -------------------------------------------------------------
+
+/// The member `key` of `obj`, or null when absent.
+const json* find_member(const json& obj, const char* key) {
+  auto i = obj.find(key);
+  return i == obj.end() ? nullptr : &*i;
+}
+
+/// A required string member.
+std::string required_string(const json& obj, const char* key,
+                            const std::string& path) {
+  auto* value = find_member(obj, key);
+  if (value == nullptr)
+    missing_field(path, "a string");
+  if (!value->is_string())
+    type_mismatch(path, "a string", *value);
+  return value->get<std::string>();
+}
+
+/// An optional string member: absent or null yields nullopt.
+std::optional<std::string> optional_string(const json& obj, const char* key,
+                                           const std::string& path) {
+  auto* value = find_member(obj, key);
+  if (value == nullptr || value->is_null())
+    return std::nullopt;
+  if (!value->is_string())
+    type_mismatch(path, "null or a string", *value);
+  return value->get<std::string>();
+}
+
+/// An unsigned integer that fits into `T`.
+template <class T>
+T unsigned_value(const json& value, const std::string& path,
+                 const char* expected) {
+  // Parsed text yields unsigned numbers; built JSON may hold signed ones.
+  if (!value.is_number_integer() ||
+      (!value.is_number_unsigned() && value.get<int64_t>() < 0))
+    type_mismatch(path, expected, value);
+  auto result = value.get<uint64_t>();
+  if (result > std::numeric_limits<T>::max())
+    type_mismatch(path, expected, value);
+  return static_cast<T>(result);
+}
+
+/// Copies every member of `obj` whose key is not in `known` into an object.
+template <size_t N>
+json unknown_members(const json& obj, const char* const (&known)[N]) {
+  auto result = json::object();
+  for (auto i = obj.begin(); i != obj.end(); ++i) {
+    auto is_known = std::any_of(std::begin(known), std::end(known),
+                                [&](const char* k) { return i.key() == k; });
+    if (!is_known)
+      result[i.key()] = i.value();
+  }
+  return result;
+}
+
+// -- retry policies -----------------------------------------------------------
+
+const char* to_string(backoff_kind kind) {
+  switch (kind) {
+    case backoff_kind::fixed:
+      return "fixed";
+    case backoff_kind::linear:
+      return "linear";
+    case backoff_kind::exponential:
+      return "exponential";
+  }
+  return "exponential";
+}
+
+retry_policy policy_from_json(const json& doc, const std::string& path) {
+  if (!doc.is_object())
+    type_mismatch(path, "an object", doc);
+  retry_policy result;
+  if (auto* v = find_member(doc, "max_attempts")) {
+    result.max_attempts = unsigned_value<uint32_t>(
+      *v, path + ".max_attempts", "an unsigned 32-bit integer of at least 1");
+    if (result.max_attempts < 1)
+      type_mismatch(path + ".max_attempts",
+                    "an unsigned 32-bit integer of at least 1", *v);
+  }
+  if (auto* v = find_member(doc, "backoff")) {
+    constexpr const char* expected = "\"fixed\", \"linear\" or \"exponential\"";
+    if (!v->is_string())
+      type_mismatch(path + ".backoff", expected, *v);
+    const auto& name = v->get_ref<const std::string&>();
+    if (name == "fixed")
+      result.backoff = backoff_kind::fixed;
+    else if (name == "linear")
+      result.backoff = backoff_kind::linear;
+    else if (name == "exponential")
+      result.backoff = backoff_kind::exponential;
+    else
+      type_mismatch(path + ".backoff", expected, *v);
+  }
+  if (auto* v = find_member(doc, "initial_delay"))
+    result.initial_delay_secs = unsigned_value<uint64_t>(
+      *v, path + ".initial_delay", "an unsigned integer (seconds)");
+  if (auto* v = find_member(doc, "max_delay"))
+    result.max_delay_secs = unsigned_value<uint64_t>(
+      *v, path + ".max_delay", "an unsigned integer (seconds)");
+  if (auto* v = find_member(doc, "jitter")) {
+    if (!v->is_boolean())
+      type_mismatch(path + ".jitter", "a boolean", *v);
+    result.jitter = v->get<bool>();
+  }
+  if (auto* v = find_member(doc, "retryable_on")) {
+    if (!v->is_array())
+      type_mismatch(path + ".retryable_on", "an array of strings", *v);
+    for (size_t i = 0; i < v->size(); ++i) {
+      const auto& item = (*v)[i];
+      if (!item.is_string())
+        type_mismatch(path + ".retryable_on[" + std::to_string(i) + "]",
+                      "a string", item);
+      result.retryable_on.push_back(item.get<std::string>());
+    }
+  }
+  return result;
+}
+
+// -- nodes and edges ----------------------------------------------------------
+
+node_def node_from_json(const std::string& key, const json& doc) {
+  auto path = "nodes." + key;
+  if (!doc.is_object())
+    type_mismatch(path, "an object", doc);
+  node_def result;
+  if (auto* v = find_member(doc, "id")) {
+    if (!v->is_string())
+      type_mismatch(path + ".id", "a string", *v);
+    result.id = v->get<std::string>();
+  } else {
+    result.id = key;
+  }
+  auto* kind = find_member(doc, "kind");
+  if (kind == nullptr)
+    missing_field(path + ".kind", "an object");
+  if (!kind->is_object())
+    type_mismatch(path + ".kind", "an object", *kind);
+  result.kind_type = required_string(*kind, "type", path + ".kind.type");
+  result.kind = *kind;
+  result.retry_policy =
+    optional_string(doc, "retry_policy", path + ".retry_policy");
+  if (auto* v = find_member(doc, "node_timeout_secs"); v && !v->is_null())
+    result.node_timeout_secs = unsigned_value<uint64_t>(
+      *v, path + ".node_timeout_secs", "null or an unsigned integer");
+  static constexpr const char* known[] = {"id", "kind", "retry_policy",
+                                          "node_timeout_secs"};
+  result.extra = unknown_members(doc, known);
+  return result;
+}
+
+edge_def edge_from_json(size_t index, const json& doc) {
+  auto path = "edges[" + std::to_string(index) + "]";
+  if (!doc.is_object())
+    type_mismatch(path, "an object", doc);
+  edge_def result;
+  result.from = required_string(doc, "from", path + ".from");
+  result.to = required_string(doc, "to", path + ".to");
+  result.condition = optional_string(doc, "condition", path + ".condition");
+  return result;
+}
+
+json node_to_json(const node_def& node) {
+  auto result = node.extra.is_object() ? node.extra : json::object();
+  result["id"] = node.id;
+  auto kind = node.kind.is_object() ? node.kind : json::object();
+  kind["type"] = node.kind_type;
+  result["kind"] = std::move(kind);
+  if (node.retry_policy)
+    result["retry_policy"] = *node.retry_policy;
+  else
+    result["retry_policy"] = nullptr;
+  if (node.node_timeout_secs)
+    result["node_timeout_secs"] = *node.node_timeout_secs;
+  else
+    result["node_timeout_secs"] = nullptr;
+  return result;
+}
+
+json edge_to_json(const edge_def& edge) {
+  auto result = json::object();
+  result["from"] = edge.from;
+  result["to"] = edge.to;
+  if (edge.condition)
+    result["condition"] = *edge.condition;
+  else
+    result["condition"] = nullptr;
+  return result;
+}
+
+} // namespace
+
+// -- public API ---------------------------------------------------------------
+
+std::string queue_type_of(const std::string& kind_type) {
+  if (kind_type == "model")
+    return "model";
+  if (kind_type == "tool" || kind_type == "mcp_tool" ||
+      kind_type == "a2a_task" || kind_type == "finalizer")
+    return "tool";
+  if (kind_type == "python_fn")
+    return "python_tool";
+  if (kind_type == "memory_retrieval")
+    return "retrieval";
+  return "general";
+}
+
+std::optional<retry_policy> builtin_retry_policy(const std::string& name) {
+  retry_policy result;
+  if (name == "no_retry") {
+    result.max_attempts = 1;
+    result.backoff = backoff_kind::fixed;
+    result.initial_delay_secs = 0;
+    result.max_delay_secs = 0;
+    result.jitter = false;
+    return result;
+  }
+  if (name == "io_default") {
+    result.max_attempts = 5;
+    result.backoff = backoff_kind::exponential;
+    result.initial_delay_secs = 1;
+    result.max_delay_secs = 30;
+    result.jitter = true;
+    result.retryable_on = {"io_error", "timeout", "connection_reset"};
+    return result;
+  }
+  if (name == "llm_default") {
+    result.max_attempts = 3;
+    result.backoff = backoff_kind::exponential;
+    result.initial_delay_secs = 2;
+    result.max_delay_secs = 60;
+    result.jitter = true;
+    result.retryable_on = {"rate_limit", "timeout", "server_error"};
+    return result;
+  }
+  return std::nullopt;
+}
+
+uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node) {
+  constexpr uint32_t default_attempts = 3;
+  if (!node.retry_policy)
+    return default_attempts;
+  if (auto i = ir.retry_policies.find(*node.retry_policy);
+      i != ir.retry_policies.end())
+    return std::max<uint32_t>(i->second.max_attempts, 1);
+  if (auto builtin = builtin_retry_policy(*node.retry_policy))
+    return std::max<uint32_t>(builtin->max_attempts, 1);
+  return default_attempts;
+}
+
+workflow_ir parse_ir(const std::string& text) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's `byte` counts from 1 and names the last character read: the
+    // offending character, or the end of an offending token such as a string.
+    auto byte = e.byte;
+    auto [line, column] = line_column(text, byte > 0 ? byte - 1 : 0);
+    throw error(error_code::bad_input,
+                "malformed JSON at line " + std::to_string(line) + ", column " +
+                  std::to_string(column) + " (byte " + std::to_string(byte) +
+                  "): " + parse_error_reason(e.what()));
+  }
+  return ir_from_json(doc);
+}
+
+workflow_ir ir_from_json(const json& doc) {
+  if (!doc.is_object())
+    type_mismatch("IR document", "an object", doc);
+  workflow_ir result;
+  result.workflow_id = required_string(doc, "workflow_id", "workflow_id");
+  result.version = required_string(doc, "version", "version");
+  if (auto start = optional_string(doc, "start_node", "start_node"))
+    result.start_node = std::move(*start);
+  if (auto* nodes = find_member(doc, "nodes")) {
+    if (!nodes->is_object())
+      type_mismatch("nodes", "an object", *nodes);
+    for (auto i = nodes->begin(); i != nodes->end(); ++i)
+      result.nodes.emplace(i.key(), node_from_json(i.key(), i.value()));
+  }
+  if (auto* edges = find_member(doc, "edges")) {
+    if (!edges->is_array())
+      type_mismatch("edges", "an array", *edges);
+    result.edges.reserve(edges->size());
+    for (size_t i = 0; i < edges->size(); ++i)
+      result.edges.push_back(edge_from_json(i, (*edges)[i]));
+  }
+  if (auto* policies = find_member(doc, "retry_policies")) {
+    if (!policies->is_object())
+      type_mismatch("retry_policies", "an object", *policies);
+    for (auto i = policies->begin(); i != policies->end(); ++i)
+      result.retry_policies.emplace(
+        i.key(), policy_from_json(i.value(), "retry_policies." + i.key()));
+  }
+  if (auto* timeouts = find_member(doc, "timeouts")) {
+    if (!timeouts->is_object())
+      type_mismatch("timeouts", "an object", *timeouts);
+    result.timeouts = *timeouts;
+  }
+  static constexpr const char* known[] = {
+    "workflow_id", "version",        "start_node", "nodes",
+    "edges",       "retry_policies", "timeouts"};
+  result.extra = unknown_members(doc, known);
+  return result;
+}
+
+json to_json(const workflow_ir& ir) {
+  auto result = ir.extra.is_object() ? ir.extra : json::object();
+  result["workflow_id"] = ir.workflow_id;
+  result["version"] = ir.version;
+  result["start_node"] = ir.start_node;
+  auto nodes = json::object();
+  for (const auto& [key, node] : ir.nodes)
+    nodes[key] = node_to_json(node);
+  result["nodes"] = std::move(nodes);
+  auto edges = json::array();
+  for (const auto& edge : ir.edges)
+    edges.push_back(edge_to_json(edge));
+  result["edges"] = std::move(edges);
+  auto policies = json::object();
+  for (const auto& [name, policy] : ir.retry_policies)
+    policies[name] = to_json(policy);
+  result["retry_policies"] = std::move(policies);
+  result["timeouts"] = ir.timeouts.is_object() ? ir.timeouts : json::object();
+  return result;
+}
+
+json to_json(const retry_policy& policy) {
+  auto result = json::object();
+  result["max_attempts"] = policy.max_attempts;
+  result["backoff"] = to_string(policy.backoff);
+  result["initial_delay"] = policy.initial_delay_secs;
+  result["max_delay"] = policy.max_delay_secs;
+  result["jitter"] = policy.jitter;
+  result["retryable_on"] = policy.retryable_on;
+  return result;
+}
+
+} // namespace jamjet
