@@ -1,0 +1,49 @@
+#include "runtime/cli/cli.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "messages/error.hpp"
+
+namespace jamjet::cli {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    throw error(error_code::bad_input, "cannot read '" + path
+                                         + "': " + std::strerror(errno));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+nlohmann::json parse_input(const std::string& arg) {
+  std::string text = arg;
+  std::string origin = "--input";
+  if (!arg.empty() && arg[0] == '@') {
+    text = read_file(arg.substr(1));
+    origin = "--input file '" + arg.substr(1) + "'";
+  }
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded())
+    throw error(error_code::bad_input, origin + " is not valid JSON");
+  if (!doc.is_object())
+    throw error(error_code::bad_input,
+                origin + " must be a JSON object, not "
+                  + std::string{doc.type_name()});
+  return doc;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("jamjet");
+  logger->set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+} // namespace jamjet::cli
