@@ -8,7 +8,7 @@
 namespace jamjet {
 
 system_config::system_config() {
-  add_message_types(*this);
+  jamjet::add_message_types(*this);
   add_error_category(error_category,
                      [](uint8_t code, caf::atom_value,
                         const caf::message& ctx) -> std::string {
