@@ -3,12 +3,14 @@
 #include <caf/atom.hpp>
 
 #include "messages/error.hpp"
+#include "actors/actor_types.hpp"
 #include "messages/type_registry.hpp"
 
 namespace jamjet {
 
 system_config::system_config() {
   jamjet::add_message_types(*this);
+  add_actor_types(*this);
   add_error_category(error_category,
                      [](uint8_t code, caf::atom_value,
                         const caf::message& ctx) -> std::string {
