@@ -1,0 +1,205 @@
+// The `jamjet` command line as users run it: exit codes, output, errors.
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/subprocess.hpp"
+
+using namespace jamjet;
+using json = nlohmann::json;
+
+namespace {
+
+subprocess_result jamjet_cli(std::vector<std::string> args,
+                             const std::string& stdin_data = {}) {
+  subprocess_options opts;
+  opts.argv.push_back(JAMJET_CLI_PATH);
+  for (auto& a : args)
+    opts.argv.push_back(std::move(a));
+  opts.stdin_data = stdin_data;
+  opts.timeout = std::chrono::seconds{120};
+  return run_subprocess(opts);
+}
+
+std::string bad(const std::string& name) {
+  return std::string{JAMJET_BAD_FIXTURE_DIR} + "/" + name;
+}
+
+std::string fixture(const std::string& name) {
+  return std::string{JAMJET_FIXTURE_DIR} + "/" + name;
+}
+
+std::string example(const std::string& name) {
+  return std::string{JAMJET_EXAMPLES_DIR} + "/workflows/" + name;
+}
+
+/// A scratch directory removed at the end of the test.
+struct scratch_dir {
+  std::string path;
+
+  scratch_dir() {
+    char tmpl[] = "/tmp/jamjet-cli-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+
+  ~scratch_dir() {
+    std::system(("rm -rf '" + path + "'").c_str());
+  }
+
+  std::string write(const std::string& name, const std::string& text,
+                    bool executable = false) {
+    auto file = path + "/" + name;
+    std::ofstream{file} << text;
+    if (executable)
+      ::chmod(file.c_str(), 0755);
+    return file;
+  }
+};
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("help works everywhere and misuse exits 2", "[cli]") {
+  auto help = jamjet_cli({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.out, "run"));
+  CHECK(contains(help.out, "validate"));
+  auto run_help = jamjet_cli({"run", "--help"});
+  CHECK(run_help.exit_code == 0);
+  CHECK(contains(run_help.out, "--input"));
+  CHECK(jamjet_cli({"validate", "--help"}).exit_code == 0);
+  CHECK(jamjet_cli({}).exit_code == 2);
+  CHECK(jamjet_cli({"frobnicate"}).exit_code == 2);
+  CHECK(jamjet_cli({"run"}).exit_code == 2);
+  auto bogus = jamjet_cli({"run", example("pipeline.json"), "--bogus"});
+  CHECK(bogus.exit_code == 2);
+  CHECK(contains(bogus.err, "--bogus"));
+  CHECK(jamjet_cli({"--log-level", "loud", "run", example("pipeline.json")})
+          .exit_code
+        == 2);
+}
+
+TEST_CASE("validate names each problem of a bad workflow", "[cli]") {
+  struct expectation {
+    const char* file;
+    const char* needle;
+  };
+  std::vector<expectation> cases{
+    {"malformed.json", "line"},      {"cycle.json", "cycle"},
+    {"unknown_edge.json", "unknown"}, {"no_start.json", "start_node"},
+    {"unreachable.json", "unreachable"},
+    {"unknown_policy.json", "retry policy"},
+    {"wrong_type.json", "kind"},
+  };
+  for (auto& c : cases) {
+    INFO(c.file);
+    auto res = jamjet_cli({"validate", bad(c.file)});
+    CHECK(res.exit_code == 2);
+    CHECK(contains(res.err, c.needle));
+    CHECK(res.term_signal == 0);
+  }
+  auto missing = jamjet_cli({"validate", "/nonexistent/wf.json"});
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.err, "cannot read '/nonexistent/wf.json'"));
+}
+
+TEST_CASE("validate names node kinds without a handler", "[cli]") {
+  auto res = jamjet_cli({"validate", fixture("fleet_researcher_ir.json")});
+  CHECK(res.exit_code == 2);
+  CHECK(contains(res.err, "node '__plan__' has kind 'model'"));
+  CHECK(contains(res.err, "has kind 'condition'"));
+  CHECK(contains(res.err, "has kind 'limit_exceeded'"));
+  auto ok = jamjet_cli({"validate", fixture("hello_agent_ir.json"),
+                        "--handler", "model=cat"});
+  CHECK(ok.exit_code == 0);
+  CHECK(jamjet_cli({"validate", example("pipeline.json")}).exit_code == 0);
+}
+
+TEST_CASE("run prints the final state of a command pipeline", "[cli]") {
+  auto res = jamjet_cli({"run", example("pipeline.json")});
+  REQUIRE(res.exit_code == 0);
+  auto state = json::parse(res.out);
+  CHECK(state["words"] == 9);
+  CHECK(state["lines"] == 2);
+  CHECK(state["report"] == "9 words on 2 lines");
+}
+
+TEST_CASE("run takes its input inline or from a file", "[cli]") {
+  scratch_dir dir;
+  auto wf = dir.write("wf.json", R"({"workflow_id":"n","version":"1",
+    "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"noop",
+    "state_patch":{"b":2}}}},"edges":[{"from":"a","to":"end"}]})");
+  auto inline_run = jamjet_cli({"run", wf, "--input", R"({"a":1})"});
+  REQUIRE(inline_run.exit_code == 0);
+  CHECK(json::parse(inline_run.out) == json{{"a", 1}, {"b", 2}});
+  auto input = dir.write("in.json", R"({"a":{"deep":true}})");
+  auto file_run = jamjet_cli({"run", wf, "--input", "@" + input});
+  REQUIRE(file_run.exit_code == 0);
+  CHECK(json::parse(file_run.out)["a"]["deep"] == true);
+  auto not_json = jamjet_cli({"run", wf, "--input", "{oops"});
+  CHECK(not_json.exit_code == 2);
+  CHECK(contains(not_json.err, "--input"));
+  auto not_object = jamjet_cli({"run", wf, "--input", "[1,2]"});
+  CHECK(not_object.exit_code == 2);
+  CHECK(contains(not_object.err, "object"));
+  auto no_file = jamjet_cli({"run", wf, "--input", "@/nonexistent.json"});
+  CHECK(no_file.exit_code == 2);
+}
+
+TEST_CASE("run exits 1 when the workflow fails, naming the node", "[cli]") {
+  scratch_dir dir;
+  auto wf = dir.write("wf.json", R"({"workflow_id":"f","version":"1",
+    "start_node":"a","nodes":{
+      "a":{"id":"a","kind":{"type":"command",
+           "argv":["sh","-c","echo broken pipe >&2; exit 3"]},
+           "retry_policy":"no_retry"},
+      "b":{"id":"b","kind":{"type":"noop"}}},
+    "edges":[{"from":"a","to":"b"},{"from":"b","to":"end"}]})");
+  auto res = jamjet_cli({"run", wf});
+  CHECK(res.exit_code == 1);
+  CHECK(contains(res.err, "node 'a' failed"));
+  CHECK(contains(res.err, "status 3"));
+  CHECK(contains(res.err, "broken pipe"));
+  CHECK(res.out.empty());
+}
+
+TEST_CASE("run refuses a workflow with unhandled kinds before it starts",
+          "[cli]") {
+  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json")});
+  CHECK(res.exit_code == 2);
+  CHECK(contains(res.err, "node 'think' has kind 'model'"));
+  CHECK(res.out.empty());
+}
+
+TEST_CASE("--handler runs a node kind with a user program", "[cli]") {
+  scratch_dir dir;
+  // The program sees {"node", "state", "attempt"} and answers a patch.
+  auto prog = dir.write("model.sh", R"(#!/bin/sh
+input=$(cat)
+case "$input" in
+  *'"attempt":1'*'"query":"why?"'* | *'"query":"why?"'*'"attempt":1'*)
+    echo '{"answer": "because"}' ;;
+  *) echo "unexpected input: $input" >&2; exit 1 ;;
+esac
+)",
+                        true);
+  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json"), "--input",
+                         R"({"query":"why?"})", "--handler", "model=" + prog});
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  CHECK(json::parse(res.out)
+        == json{{"query", "why?"}, {"answer", "because"}});
+  auto bad_spec = jamjet_cli(
+    {"run", fixture("hello_agent_ir.json"), "--handler", "model"});
+  CHECK(bad_spec.exit_code == 2);
+  CHECK(contains(bad_spec.err, "KIND=PROGRAM"));
+}
