@@ -180,7 +180,7 @@ TEST_CASE("run refuses a workflow with unhandled kinds before it starts",
   CHECK(res.out.empty());
 }
 
-TEST_CASE("--handler runs a node kind with a user program", "[cli]") {
+TEST_CASE("run with --handler runs a node kind with a user program", "[cli]") {
   scratch_dir dir;
   // The program sees {"node", "state", "attempt"} and answers a patch.
   auto prog = dir.write("model.sh", R"(#!/bin/sh
