@@ -134,6 +134,7 @@ caf::error memory_store::put_workflow(const std::string& workflow_id,
   auto i = workflows_.find(key);
   if (i == workflows_.end()) {
     workflows_.emplace(key, ir_json);
+    workflow_order_.push_back(key);
     return caf::none;
   }
   if (i->second != ir_json)
@@ -151,6 +152,13 @@ memory_store::find_workflow(const std::string& workflow_id,
   if (i == workflows_.end())
     return std::nullopt;
   return i->second;
+}
+
+std::vector<workflow_definition> memory_store::workflows() {
+  std::vector<workflow_definition> result;
+  for (auto& key : workflow_order_)
+    result.push_back({key.first, key.second, workflows_.at(key)});
+  return result;
 }
 
 } // namespace jamjet

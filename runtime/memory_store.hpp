@@ -40,6 +40,8 @@ public:
   std::optional<std::string> find_workflow(const std::string& workflow_id,
                                            const std::string& version) override;
 
+  std::vector<workflow_definition> workflows() override;
+
 private:
   caf::expected<commit_result> apply_one(const command& cmd);
 
@@ -53,6 +55,7 @@ private:
   std::unordered_map<std::string, work_item> items_;
   std::map<std::string, dead_letter> dead_letters_;
   std::map<std::pair<std::string, std::string>, std::string> workflows_;
+  std::vector<std::pair<std::string, std::string>> workflow_order_;
 };
 
 } // namespace jamjet

@@ -44,6 +44,20 @@ typename Inspector::result_type inspect(Inspector& f, execution_record& x) {
            x.created_at_ms, x.updated_at_ms);
 }
 
+/// A stored workflow definition.
+struct workflow_definition {
+  std::string workflow_id;
+  std::string version;
+  /// The IR as registered (JSON text).
+  std::string ir_json;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_definition& x) {
+  return f(caf::meta::type_name("workflow_definition"), x.workflow_id,
+           x.version, x.ir_json);
+}
+
 /// Abstract store.
 class store {
 public:
@@ -89,6 +103,9 @@ public:
   virtual std::optional<std::string>
   find_workflow(const std::string& workflow_id, const std::string& version)
     = 0;
+
+  /// Every stored workflow definition, in registration order.
+  virtual std::vector<workflow_definition> workflows() = 0;
 };
 
 } // namespace jamjet
