@@ -163,6 +163,14 @@ backend_actor::behavior_type backend_impl(backend_ptr self,
         return make_error(error_code::store_failure, ex.what());
       }
     },
+    [=](recover_atom) -> caf::result<recovery_snapshot> {
+      flush(self);
+      try {
+        return self->state.st->recovery();
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
   };
 }
 

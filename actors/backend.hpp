@@ -11,6 +11,7 @@
 //   (record) -> [execution_record]
 //   (dlq) -> [dead_letter]
 //   (register, workflow_id, version, ir_json) -> ok
+//   (recover) -> recovery_snapshot        what to resume after a restart
 //
 // Commands waiting in the mailbox go into one store transaction (group
 // commit, bounded by count). Only after it commits are callers answered and
@@ -46,7 +47,8 @@ using backend_actor = caf::typed_actor<
   caf::replies_to<record_atom>::with<std::vector<execution_record>>,
   caf::replies_to<dlq_atom>::with<std::vector<dead_letter>>,
   caf::replies_to<register_atom, std::string, std::string,
-                  std::string>::with<caf::ok_atom>>;
+                  std::string>::with<caf::ok_atom>,
+  caf::replies_to<recover_atom>::with<recovery_snapshot>>;
 
 /// Limits of one group commit.
 struct backend_config {

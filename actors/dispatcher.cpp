@@ -282,6 +282,34 @@ dispatcher_impl(dispatcher_ptr self, backend_actor backend,
                              item.fence, item.attempt, item.max_attempts,
                              item.lease_expires_at_ms, item.worker_id});
     },
+    [=](recover_atom, std::vector<work_item>& items) {
+      auto& s = self->state;
+      auto now = now_ms(self);
+      bool delayed_any = false;
+      for (auto& item : items) {
+        if (item.status == item_status::leased) {
+          // Held when the previous run ended; its holder may still report
+          // under the old fence within one lease period.
+          auto deadline = now + s.cfg.lease.count();
+          self->send(s.reaper, track_atom::value,
+                     lease_entry{item.id, item.execution_id, item.node_id,
+                                 item.fence, item.attempt, item.max_attempts,
+                                 deadline, item.worker_id});
+          s.next_fence = std::max(s.next_fence, item.fence);
+          s.leases[item.id] = lease_record{item.fence, caf::actor_addr{},
+                                           std::move(item)};
+        } else if (item.status == item_status::ready) {
+          if (item.not_before_ms > now) {
+            s.delayed.emplace(item.not_before_ms, std::move(item));
+            delayed_any = true;
+          } else {
+            offer(self, std::move(item));
+          }
+        }
+      }
+      if (delayed_any)
+        arm_timer(self);
+    },
     [=](tick_atom, uint64_t generation) {
       auto& s = self->state;
       if (generation != s.timer_generation)

@@ -12,6 +12,11 @@
 //   node_result                         a worker's result for a lease
 //   (heartbeat, item_id, fence)         a lease is still in use
 //   (tick, generation)                  (to itself) delayed items are due
+//   (recover, items)                    open items found in the store after
+//                                       a restart: ready ones are queued,
+//                                       leased ones get one lease period for
+//                                       their old holder to report, then
+//                                       are reclaimed like any expiry
 //
 // An item goes to a free worker the moment both exist, under a lease: a
 // fence token unique to this lease and a deadline. The lease is committed
@@ -42,7 +47,8 @@ using dispatcher_actor = caf::typed_actor<
                  std::vector<std::string>, uint32_t>,
   caf::reacts_to<node_result>,
   caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
-  caf::reacts_to<tick_atom, uint64_t>>;
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<recover_atom, std::vector<work_item>>>;
 
 /// How the dispatcher leases.
 struct dispatcher_config {

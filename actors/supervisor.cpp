@@ -16,6 +16,7 @@ namespace {
 
 struct supervisor_state {
   backend_actor backend;
+  dispatcher_actor dispatcher;
   execution_limits limits;
   /// Compiled workflows by "id@version".
   std::unordered_map<std::string, graph_ptr> graphs;
@@ -90,10 +91,54 @@ void route(supervisor_ptr self, std::vector<event>& events) {
   }
 }
 
+/// Registers a workflow definition found in the store.
+void adopt_workflow(supervisor_ptr self, const workflow_definition& def) {
+  auto& st = self->state;
+  try {
+    auto graph = workflow_graph::compile(parse_ir(def.ir_json));
+    st.graphs[graph->workflow_id() + "@" + graph->version()] = graph;
+    st.latest[graph->workflow_id()] = graph->version();
+  } catch (const error& ex) {
+    spdlog::error("stored workflow '{}' version '{}' does not load: {}",
+                  def.workflow_id, def.version, ex.what());
+  }
+}
+
+recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
+  auto& st = self->state;
+  recovery_report report;
+  for (auto& def : snap.workflows)
+    adopt_workflow(self, def);
+  report.workflows = std::move(snap.workflows);
+  for (auto& ex : snap.executions) {
+    auto& rec = ex.record;
+    if (st.routes.count(rec.id) > 0)
+      continue;
+    auto g = st.graphs.find(rec.workflow_id + "@" + rec.workflow_version);
+    if (g == st.graphs.end()) {
+      spdlog::error("cannot resume execution '{}': workflow '{}' version "
+                    "'{}' is not in the store",
+                    rec.id, rec.workflow_id, rec.workflow_version);
+      continue;
+    }
+    auto exec = spawn_execution(self->system(), rec.id, g->second, st.backend,
+                                st.limits);
+    st.routes.emplace(rec.id, exec);
+    self->send(exec, std::move(ex.events));
+    report.resumed.push_back(rec.id);
+  }
+  self->send(st.dispatcher, recover_atom::value, std::move(snap.items));
+  if (!report.resumed.empty())
+    spdlog::info("resumed {} running execution(s)", report.resumed.size());
+  return report;
+}
+
 supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
                                                 backend_actor backend,
+                                                dispatcher_actor dispatcher,
                                                 execution_limits limits) {
   self->state.backend = std::move(backend);
+  self->state.dispatcher = std::move(dispatcher);
   self->state.limits = limits;
   // Executions are not linked (one failing must not take the others down),
   // so the supervisor takes them with it when it is told to exit.
@@ -199,6 +244,16 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
+    [=](recover_atom) -> caf::result<recovery_report> {
+      auto rp = self->make_response_promise<recovery_report>();
+      self->request(self->state.backend, caf::infinite, recover_atom::value)
+        .then(
+          [self, rp](recovery_snapshot& snap) mutable {
+            rp.deliver(recover(self, snap));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
     [=](cancel_atom, const std::string& id,
         std::string& reason) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
@@ -225,8 +280,10 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
 
 supervisor_actor spawn_supervisor(caf::actor_system& sys,
                                   backend_actor backend,
+                                  dispatcher_actor dispatcher,
                                   execution_limits limits) {
-  return sys.spawn(supervisor_impl, std::move(backend), limits);
+  return sys.spawn(supervisor_impl, std::move(backend), std::move(dispatcher),
+                   limits);
 }
 
 } // namespace jamjet

@@ -12,6 +12,11 @@
 //   (await, exec_id) -> execution_outcome  answered when the execution ends
 //   (status, exec_id) -> execution_record
 //   (cancel, exec_id, reason) -> ok        ask the execution to cancel
+//   (recover) -> recovery_report           after a restart: register the
+//                                          stored workflows, respawn every
+//                                          running execution folded from its
+//                                          log, hand open items to the
+//                                          dispatcher
 
 #include <string>
 
@@ -19,6 +24,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/backend.hpp"
+#include "actors/dispatcher.hpp"
 #include "actors/execution.hpp"
 
 namespace jamjet {
@@ -30,11 +36,13 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<start_atom, start_request>::with<std::string>,
   caf::replies_to<await_atom, std::string>::with<execution_outcome>,
   caf::replies_to<status_atom, std::string>::with<execution_record>,
-  caf::replies_to<cancel_atom, std::string, std::string>::with<caf::ok_atom>>;
+  caf::replies_to<cancel_atom, std::string, std::string>::with<caf::ok_atom>,
+  caf::replies_to<recover_atom>::with<recovery_report>>;
 
 /// Spawns a supervisor whose executions commit through `backend`.
 supervisor_actor spawn_supervisor(caf::actor_system& sys,
                                   backend_actor backend,
+                                  dispatcher_actor dispatcher,
                                   execution_limits limits = {});
 
 } // namespace jamjet

@@ -42,4 +42,9 @@ bool operator==(const cancel_op& x, const cancel_op& y) {
   return x.item_id == y.item_id;
 }
 
+bool operator==(const redrive_op& x, const redrive_op& y) {
+  return x.item_id == y.item_id && x.attempt == y.attempt &&
+         x.max_attempts == y.max_attempts;
+}
+
 } // namespace jamjet

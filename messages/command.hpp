@@ -59,9 +59,17 @@ struct cancel_op {
   std::string item_id;
 };
 
+/// Puts a dead item back in its queue for attempt `attempt` with up to
+/// `max_attempts` attempts in all. Requires the item to be dead.
+struct redrive_op {
+  std::string item_id;
+  uint32_t attempt = 0;
+  uint32_t max_attempts = 0;
+};
+
 /// One work-item change of a command.
 using item_op = caf::variant<enqueue_op, lease_op, settle_op, requeue_op,
-                             dead_letter_op, cancel_op>;
+                             dead_letter_op, cancel_op, redrive_op>;
 
 /// The item an operation is about.
 const std::string& item_id_of(const item_op& op);
@@ -115,6 +123,11 @@ typename Inspector::result_type inspect(Inspector& f, cancel_op& x) {
   return f(caf::meta::type_name("cancel_op"), x.item_id);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, redrive_op& x) {
+  return f(caf::meta::type_name("redrive_op"), x.item_id, x.attempt,
+           x.max_attempts);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
   return f(caf::meta::type_name("command"), x.execution_id, x.events, x.items,
            x.now_ms);
@@ -130,5 +143,6 @@ bool operator==(const settle_op& x, const settle_op& y);
 bool operator==(const requeue_op& x, const requeue_op& y);
 bool operator==(const dead_letter_op& x, const dead_letter_op& y);
 bool operator==(const cancel_op& x, const cancel_op& y);
+bool operator==(const redrive_op& x, const redrive_op& y);
 
 } // namespace jamjet

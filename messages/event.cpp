@@ -69,6 +69,10 @@ const char* tag_of(const external_event_received&) {
   return "external_event_received";
 }
 
+const char* tag_of(const node_redriven&) {
+  return "node_redriven";
+}
+
 const std::string& tag_of(const opaque_event& x) {
   return x.type;
 }
@@ -185,6 +189,10 @@ bool operator==(const timer_fired& x, const timer_fired& y) {
 bool operator==(const external_event_received& x,
                 const external_event_received& y) {
   return x.correlation_key == y.correlation_key && x.payload == y.payload;
+}
+
+bool operator==(const node_redriven& x, const node_redriven& y) {
+  return x.node_id == y.node_id && x.attempt == y.attempt;
 }
 
 bool operator==(const opaque_event& x, const opaque_event& y) {

@@ -114,6 +114,15 @@ struct external_event_received {
   std::string payload;
 };
 
+/// A dead-lettered node went back to its queue (`jamjet dlq redrive`), with
+/// a fresh attempt budget; its execution runs again. An extension of this
+/// runtime: JamJet's log has no such kind.
+struct node_redriven {
+  std::string node_id;
+  /// The attempt that runs next.
+  uint32_t attempt = 0;
+};
+
 /// Any other JamJet event kind, kept verbatim.
 struct opaque_event {
   /// The kind's `type` tag.
@@ -128,7 +137,7 @@ using event_kind =
                workflow_cancelled, node_scheduled, node_started,
                node_completed, node_failed, node_skipped, node_cancelled,
                retry_scheduled, timer_created, timer_fired,
-               external_event_received, opaque_event>;
+               external_event_received, node_redriven, opaque_event>;
 
 /// A committed record of the log.
 struct event {
@@ -175,6 +184,7 @@ JAMJET_EVENT_INSPECT(retry_scheduled, x.node_id, x.attempt, x.delay_ms)
 JAMJET_EVENT_INSPECT(timer_created, x.node_id, x.fire_at_ms, x.correlation_key)
 JAMJET_EVENT_INSPECT(timer_fired, x.node_id, x.correlation_key)
 JAMJET_EVENT_INSPECT(external_event_received, x.correlation_key, x.payload)
+JAMJET_EVENT_INSPECT(node_redriven, x.node_id, x.attempt)
 JAMJET_EVENT_INSPECT(opaque_event, x.type, x.body)
 JAMJET_EVENT_INSPECT(event, x.id, x.execution_id, x.sequence, x.kind,
                      x.created_at_ms)
@@ -196,6 +206,7 @@ bool operator==(const timer_created& x, const timer_created& y);
 bool operator==(const timer_fired& x, const timer_fired& y);
 bool operator==(const external_event_received& x,
                 const external_event_received& y);
+bool operator==(const node_redriven& x, const node_redriven& y);
 bool operator==(const opaque_event& x, const opaque_event& y);
 bool operator==(const event& x, const event& y);
 

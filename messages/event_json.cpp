@@ -340,6 +340,8 @@ event_kind kind_from_json(const json& j, const std::string& path) {
     return timer_fired{str("node_id"), opt_str("correlation_key")};
   if (type == "external_event_received")
     return external_event_received{str("correlation_key"), text("payload")};
+  if (type == "node_redriven")
+    return node_redriven{str("node_id"), u32("attempt")};
   return opaque_event{type, as_text(j, path)};
 }
 
@@ -445,6 +447,10 @@ struct kind_writer {
     return {
       {"correlation_key", x.correlation_key},
       {"payload", text_to_json(x.payload, "external_event_received.payload")}};
+  }
+
+  json operator()(const node_redriven& x) const {
+    return {{"node_id", x.node_id}, {"attempt", x.attempt}};
   }
 
   json operator()(const opaque_event& x) const {

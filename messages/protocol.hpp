@@ -52,6 +52,8 @@ using untrack_atom = caf::atom_constant<caf::atom("untrack")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 /// A timer fired (dispatcher, lease reaper).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+/// Resume what the store holds (backend, supervisor, dispatcher).
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
 // -- messages -----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<timer_created>("timer_created");
   cfg.add_message_type<timer_fired>("timer_fired");
   cfg.add_message_type<external_event_received>("external_event_received");
+  cfg.add_message_type<node_redriven>("node_redriven");
   cfg.add_message_type<opaque_event>("opaque_event");
   cfg.add_message_type<event_kind>("event_kind");
   cfg.add_message_type<event>("event");
@@ -48,6 +49,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<requeue_op>("requeue_op");
   cfg.add_message_type<dead_letter_op>("dead_letter_op");
   cfg.add_message_type<cancel_op>("cancel_op");
+  cfg.add_message_type<redrive_op>("redrive_op");
   cfg.add_message_type<item_op>("item_op");
   cfg.add_message_type<std::vector<item_op>>("std::vector<item_op>");
   cfg.add_message_type<command>("command");
@@ -65,6 +67,14 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<execution_record>>(
     "std::vector<execution_record>");
   cfg.add_message_type<std::vector<dead_letter>>("std::vector<dead_letter>");
+  cfg.add_message_type<workflow_definition>("workflow_definition");
+  cfg.add_message_type<std::vector<workflow_definition>>(
+    "std::vector<workflow_definition>");
+  cfg.add_message_type<recovered_execution>("recovered_execution");
+  cfg.add_message_type<std::vector<recovered_execution>>(
+    "std::vector<recovered_execution>");
+  cfg.add_message_type<recovery_snapshot>("recovery_snapshot");
+  cfg.add_message_type<recovery_report>("recovery_report");
 }
 
 } // namespace jamjet

@@ -56,6 +56,21 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
     item.lease_expires_at_ms = 0;
     return item;
   }
+  if (auto x = caf::get_if<redrive_op>(&op)) {
+    if (item.status != item_status::dead)
+      return make_error(error_code::bad_input,
+                        "work item '" + x->item_id + "' is "
+                          + to_string(item.status)
+                          + ", not a dead letter; nothing to redrive");
+    item.status = item_status::ready;
+    item.attempt = x->attempt;
+    item.max_attempts = x->max_attempts;
+    item.not_before_ms = 0;
+    item.fence = 0;
+    item.worker_id.clear();
+    item.lease_expires_at_ms = 0;
+    return item;
+  }
   // The remaining operations end a lease: the fence must be current.
   auto check_lease = [&](const char* what, uint64_t fence) -> caf::error {
     if (item.status != item_status::leased || item.fence != fence)
@@ -100,7 +115,10 @@ caf::error check_events(const command& cmd, bool exists, bool terminal) {
   if (!starts && !exists)
     return make_error(error_code::unknown_execution,
                       "unknown execution '" + cmd.execution_id + "'");
-  if (terminal)
+  // A redrive may reopen an execution that failed.
+  bool redrive = !cmd.events.empty()
+                 && caf::holds_alternative<node_redriven>(cmd.events[0]);
+  if (terminal && !redrive)
     return make_error(error_code::stale_fence,
                       "execution '" + cmd.execution_id
                         + "' has ended; command refused");
@@ -124,6 +142,8 @@ std::optional<std::string> status_after(const event_kind& kind) {
     return "failed";
   if (caf::holds_alternative<workflow_cancelled>(kind))
     return "cancelled";
+  if (caf::holds_alternative<node_redriven>(kind))
+    return "running";
   return std::nullopt;
 }
 

@@ -23,7 +23,8 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
 
 /// Checks the events of a command against the execution's status:
 /// `workflow_started` only first and only for a new execution; nothing after
-/// a terminal event. `exists`/`terminal` describe the stored execution.
+/// a terminal event, except a `node_redriven` first (it reopens a failed
+/// execution). `exists`/`terminal` describe the stored execution.
 caf::error check_events(const command& cmd, bool exists, bool terminal);
 
 /// The status string an event leaves an execution in, if it changes it.

@@ -10,6 +10,16 @@ store::~store() {
   // nop
 }
 
+recovery_snapshot store::recovery() {
+  recovery_snapshot snap;
+  snap.workflows = workflows();
+  for (auto& rec : executions())
+    if (rec.status == "running")
+      snap.executions.push_back({rec, read_events(rec.id, 1)});
+  snap.items = open_items();
+  return snap;
+}
+
 std::vector<caf::expected<commit_result>>
 memory_store::apply(const std::vector<command>& batch) {
   std::vector<caf::expected<commit_result>> results;
@@ -79,6 +89,8 @@ caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
     if (item.status == item_status::dead) {
       auto& op = caf::get<dead_letter_op>(cmd.items[i]);
       dead_letters_[item.id] = dead_letter{item, op.error, cmd.now_ms};
+    } else if (caf::holds_alternative<redrive_op>(cmd.items[i])) {
+      dead_letters_.erase(item.id);
     }
     items_[item.id] = item;
   }

@@ -1,5 +1,7 @@
 #include "runtime/progress.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace jamjet {
@@ -110,10 +112,24 @@ fold_status progress::fold(const event& e) {
       }
     } else if constexpr (std::is_same_v<T, node_failed>) {
       auto r = rank(x.node_id);
-      if (r >= 0 && !x.retryable) {
-        if (!failure_)
-          failure_ = "node '" + x.node_id + "' failed: " + x.error;
+      if (r >= 0 && !x.retryable && nodes_[r] != node_state::failed) {
+        failures_.emplace_back(static_cast<uint32_t>(r),
+                               "node '" + x.node_id + "' failed: " + x.error);
         settle(static_cast<uint32_t>(r), node_state::failed);
+      }
+    } else if constexpr (std::is_same_v<T, node_redriven>) {
+      auto r = rank(x.node_id);
+      if (r >= 0 && nodes_[r] == node_state::failed) {
+        // Back in its queue: in flight again, and the execution with it.
+        auto rank = static_cast<uint32_t>(r);
+        nodes_[rank] = node_state::scheduled;
+        ++in_flight_;
+        failures_.erase(std::remove_if(failures_.begin(), failures_.end(),
+                                       [rank](auto& f) {
+                                         return f.first == rank;
+                                       }),
+                        failures_.end());
+        phase_ = execution_phase::running;
       }
     } else if constexpr (std::is_same_v<T, node_skipped>) {
       auto r = rank(x.node_id);
@@ -129,6 +145,12 @@ fold_status progress::fold(const event& e) {
   };
   caf::visit(on, const_cast<event_kind&>(e.kind));
   return fold_status::applied;
+}
+
+std::optional<std::string> progress::failure() const {
+  if (failures_.empty())
+    return std::nullopt;
+  return failures_.front().second;
 }
 
 std::vector<uint32_t>

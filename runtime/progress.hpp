@@ -99,10 +99,9 @@ public:
     return done_ == graph_->size();
   }
 
-  /// The first terminal node failure, as "node 'x' failed: error".
-  const std::optional<std::string>& failure() const noexcept {
-    return failure_;
-  }
+  /// The first terminal node failure still standing, as
+  /// "node 'x' failed: error".
+  std::optional<std::string> failure() const;
 
   /// Runnable nodes (pending, every predecessor done) in rank order, at
   /// most `limit` of them, skipping those in `exclude`.
@@ -131,7 +130,8 @@ private:
   execution_phase phase_ = execution_phase::created;
   size_t in_flight_ = 0;
   size_t done_ = 0;
-  std::optional<std::string> failure_;
+  /// Terminal failures in order, by rank, with their messages.
+  std::vector<std::pair<uint32_t, std::string>> failures_;
 };
 
 } // namespace jamjet

@@ -55,6 +55,9 @@ struct runtime::impl {
   std::shared_ptr<handler_registry> handlers
     = std::make_shared<handler_registry>();
   worker_actor worker;
+  /// Executions found running at start-up.
+  std::vector<std::string> resumed;
+  bool worker_started = false;
   mutable std::mutex mtx;
   /// Compiled workflows by "id@version", and the latest version per id.
   std::map<std::string, graph_ptr> graphs;
@@ -83,6 +86,24 @@ struct runtime::impl {
     if (stopped)
       throw error(error_code::unavailable, "the runtime has shut down");
   }
+
+  void add_graph(graph_ptr graph) {
+    std::lock_guard<std::mutex> guard{mtx};
+    graphs[graph->workflow_id() + "@" + graph->version()] = graph;
+    latest[graph->workflow_id()] = graph->version();
+  }
+
+  /// Spawns the local worker once.
+  void start_worker() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (worker_started || cfg.worker_slots == 0)
+      return;
+    worker_started = true;
+    worker_config wc;
+    wc.slots = cfg.worker_slots;
+    wc.heartbeat_interval = cfg.heartbeat;
+    worker = spawn_worker(*sys, sched.dispatcher, handlers, wc);
+  }
 };
 
 runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
@@ -97,11 +118,20 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   sc.limits.max_per_wake = cfg.max_dispatch_per_wake;
   sc.dispatch.lease = cfg.lease;
   d.sched = spawn_scheduler(*d.sys, cfg.store, sc);
-  if (cfg.worker_slots > 0) {
-    worker_config wc;
-    wc.slots = cfg.worker_slots;
-    wc.heartbeat_interval = cfg.heartbeat;
-    d.worker = spawn_worker(*d.sys, d.sched.dispatcher, d.handlers, wc);
+  try {
+    auto report = ask<recovery_report>(*d.sys, d.sched.supervisor,
+                                       recover_atom::value);
+    for (auto& def : report.workflows) {
+      try {
+        d.add_graph(workflow_graph::compile(parse_ir(def.ir_json)));
+      } catch (const error&) {
+        // The supervisor logged it; executions of it cannot resume.
+      }
+    }
+    d.resumed = std::move(report.resumed);
+  } catch (...) {
+    shutdown();
+    throw;
   }
 }
 
@@ -129,10 +159,30 @@ std::string runtime::register_workflow(const std::string& ir_json) {
   auto graph = workflow_graph::compile(parse_ir(ir_json));
   auto key = ask<std::string>(*d.sys, d.sched.supervisor,
                               register_atom::value, ir_json);
-  std::lock_guard<std::mutex> guard{d.mtx};
-  d.graphs[key] = graph;
-  d.latest[graph->workflow_id()] = graph->version();
+  d.add_graph(graph);
   return key;
+}
+
+std::vector<std::string> runtime::resume() {
+  auto& d = *impl_;
+  d.check_running();
+  if (d.cfg.worker_slots > 0) {
+    std::vector<std::string> problems;
+    for (auto& id : d.resumed) {
+      auto rec = ask<execution_record>(*d.sys, d.sched.supervisor,
+                                       status_atom::value, id);
+      for (auto& m : missing_handlers(rec.workflow_id, rec.workflow_version))
+        problems.push_back("execution " + id + ": " + m);
+    }
+    if (!problems.empty()) {
+      std::string msg = "cannot resume: no handler for";
+      for (auto& p : problems)
+        msg += "\n  - " + p;
+      throw error(error_code::missing_handler, msg);
+    }
+  }
+  d.start_worker();
+  return d.resumed;
 }
 
 std::vector<std::string>
@@ -167,6 +217,7 @@ std::string runtime::start(const std::string& workflow_id,
       throw error(error_code::missing_handler, msg);
     }
   }
+  d.start_worker();
   start_request req;
   req.workflow_id = workflow_id;
   req.version = graph->version();
@@ -244,9 +295,11 @@ void runtime::shutdown() {
       return;
     d.stopped = true;
   }
+  // The scheduler goes first: handlers that the worker's exit cancels must
+  // not be recorded as failures. Their executions stay running in the store.
+  stop_scheduler(d.sched);
   if (d.worker)
     caf::anon_send_exit(d.worker, caf::exit_reason::user_shutdown);
-  stop_scheduler(d.sched);
   d.worker = nullptr;
   d.sched = scheduler{};
   // The actor system's destructor waits for every actor to finish.

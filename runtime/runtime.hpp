@@ -33,7 +33,8 @@ namespace jamjet {
 
 /// Settings of a runtime. The defaults suit tests and small tools.
 struct runtime_config {
-  /// Where state lives; null: a fresh in-memory store.
+  /// Where state lives; null: a fresh in-memory store. For a durable one:
+  /// `jamjet::sqlite_store::open("jamjet.db")` (runtime/sqlite_store.hpp).
   std::shared_ptr<jamjet::store> store;
   /// Handler slots of the runtime's local worker; 0: no local worker (only
   /// remote workers run nodes).
@@ -76,6 +77,11 @@ struct execution_status {
 };
 
 /// A workflow runtime: an actor system running the scheduler and a worker.
+///
+/// On construction it recovers what its store holds: every stored workflow
+/// is registered again and every running execution resumes from its log.
+/// The local worker starts taking work at the first `start()` or
+/// `resume()`, so register handlers before either.
 class runtime {
 public:
   explicit runtime(runtime_config cfg = {});
@@ -108,6 +114,12 @@ public:
   std::vector<std::string> missing_handlers(const std::string& workflow_id,
                                             const std::string& version
                                             = {}) const;
+
+  /// Starts the local worker on what recovery found, and returns the ids of
+  /// the executions that were running in the store when the runtime was
+  /// created. Throws `missing_handler` (starting nothing) when one of them
+  /// has a node kind without a handler.
+  std::vector<std::string> resume();
 
   /// Starts an execution of a registered workflow with `input` (an object)
   /// and returns its id. Throws when the workflow is unknown, the input is

@@ -543,6 +543,10 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
              .run();
       if (rc != SQLITE_DONE)
         fail("cannot write dead letter", rc);
+    } else if (caf::holds_alternative<redrive_op>(cmd.items[i])) {
+      rc = st.delete_dead_letter.bind(1, x.id).run();
+      if (rc != SQLITE_DONE)
+        fail("cannot remove dead letter", rc);
     }
   }
   // The caches follow; `apply` restores them if the transaction fails.

@@ -58,6 +58,44 @@ typename Inspector::result_type inspect(Inspector& f, workflow_definition& x) {
            x.version, x.ir_json);
 }
 
+/// A running execution as found in the store.
+struct recovered_execution {
+  execution_record record;
+  /// Its whole log.
+  std::vector<event> events;
+};
+
+/// Everything needed to resume after a restart.
+struct recovery_snapshot {
+  std::vector<workflow_definition> workflows;
+  std::vector<recovered_execution> executions;
+  /// Ready and leased work items.
+  std::vector<work_item> items;
+};
+
+/// What a recovery resumed.
+struct recovery_report {
+  std::vector<workflow_definition> workflows;
+  /// Ids of the executions resumed.
+  std::vector<std::string> resumed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recovered_execution& x) {
+  return f(caf::meta::type_name("recovered_execution"), x.record, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recovery_snapshot& x) {
+  return f(caf::meta::type_name("recovery_snapshot"), x.workflows,
+           x.executions, x.items);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recovery_report& x) {
+  return f(caf::meta::type_name("recovery_report"), x.workflows, x.resumed);
+}
+
 /// Abstract store.
 class store {
 public:
@@ -106,6 +144,10 @@ public:
 
   /// Every stored workflow definition, in registration order.
   virtual std::vector<workflow_definition> workflows() = 0;
+
+  /// Everything running, for recovery. The default reads the running
+  /// executions' logs one by one.
+  virtual recovery_snapshot recovery();
 };
 
 } // namespace jamjet

@@ -9,7 +9,10 @@
 #include "runtime/builtin_handlers.hpp"
 #include "runtime/cli/cli.hpp"
 #include "runtime/graph.hpp"
+#include "messages/event_json.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/sqlite_store.hpp"
 
 namespace jamjet::cli {
 
@@ -76,6 +79,61 @@ int validate_command(const std::string& path,
   return exit_completed;
 }
 
+namespace {
+
+/// Opens the store `opts` name, owning it.
+std::shared_ptr<store> open_store(const store_options& opts) {
+  if (opts.memory)
+    return nullptr;
+  sqlite_options so;
+  so.synchronous_full = opts.synchronous != "normal";
+  return sqlite_store::open(opts.db, so);
+}
+
+/// Opens an existing store for reading.
+std::shared_ptr<sqlite_store> open_reader(const std::string& db) {
+  sqlite_options so;
+  so.read_only = true;
+  return sqlite_store::open(db, so);
+}
+
+/// A runtime with the CLI's handlers over the store `opts` names.
+std::unique_ptr<runtime> make_runtime(const run_options& opts) {
+  runtime_config cfg;
+  cfg.worker_slots = opts.slots;
+  cfg.store = open_store(opts.store);
+  auto rt = std::make_unique<runtime>(cfg);
+  auto timeout = std::chrono::seconds{opts.node_timeout_secs};
+  rt->register_builtin_handlers(timeout);
+  for (auto& spec : opts.handlers) {
+    auto [kind, argv] = parse_handler_spec(spec);
+    rt->register_handler(
+      kind,
+      [argv = argv, timeout](const node_context& ctx) {
+        return program_handler(ctx, argv, timeout);
+      },
+      true);
+  }
+  return rt;
+}
+
+nlohmann::json record_json(const execution_record& rec) {
+  nlohmann::json j{{"execution_id", rec.id},
+                   {"workflow_id", rec.workflow_id},
+                   {"workflow_version", rec.workflow_version},
+                   {"status", rec.status},
+                   {"last_sequence", rec.last_sequence},
+                   {"created_at", format_rfc3339_ms(rec.created_at_ms)},
+                   {"updated_at", format_rfc3339_ms(rec.updated_at_ms)}};
+  if (rec.status == "completed")
+    j["final_state"] = nlohmann::json::parse(rec.result, nullptr, false);
+  else if (!rec.result.empty())
+    j["error"] = rec.result;
+  return j;
+}
+
+} // namespace
+
 int run_command(const run_options& opts) {
   auto ir_text = read_file(opts.workflow);
   auto input = parse_input(opts.input);
@@ -87,25 +145,13 @@ int run_command(const run_options& opts) {
                   + "' cannot run: no handler for these node kinds (use "
                     "--handler KIND=PROGRAM):"
                   + list(missing));
-  runtime_config cfg;
-  cfg.worker_slots = opts.slots;
-  runtime rt{cfg};
-  auto timeout = std::chrono::seconds{opts.node_timeout_secs};
-  rt.register_builtin_handlers(timeout);
-  for (auto& spec : opts.handlers) {
-    auto [kind, argv] = parse_handler_spec(spec);
-    rt.register_handler(
-      kind,
-      [argv = argv, timeout](const node_context& ctx) {
-        return program_handler(ctx, argv, timeout);
-      },
-      true);
-  }
-  rt.register_workflow(ir_text);
-  auto id = rt.start(graph->workflow_id(), input, graph->version());
-  spdlog::info("execution {} of '{}' started ({} nodes)", id,
-               graph->workflow_id(), graph->size());
-  auto result = rt.wait(id);
+  auto rt = make_runtime(opts);
+  rt->register_workflow(ir_text);
+  auto id = rt->start(graph->workflow_id(), input, graph->version());
+  spdlog::info("execution {} of '{}' started ({} nodes, store {})", id,
+               graph->workflow_id(), graph->size(),
+               opts.store.memory ? std::string{"in memory"} : opts.store.db);
+  auto result = rt->wait(id);
   if (result.completed()) {
     spdlog::info("execution {} completed", id);
     std::cout << result.state.dump(2) << "\n";
@@ -114,6 +160,112 @@ int run_command(const run_options& opts) {
   std::cerr << "error: execution " << id << " " << result.status << ": "
             << result.error << "\n";
   return exit_failed;
+}
+
+int resume_command(const run_options& opts) {
+  if (opts.store.memory)
+    throw error(error_code::bad_input,
+                "resume needs a durable store (--db PATH), not --memory");
+  auto rt = make_runtime(opts);
+  auto ids = rt->resume();
+  spdlog::info("resuming {} execution(s)", ids.size());
+  nlohmann::json summary = nlohmann::json::object();
+  int rc = exit_completed;
+  for (auto& id : ids) {
+    auto result = rt->wait(id);
+    summary[id] = result.status;
+    if (!result.completed())
+      rc = exit_failed;
+    spdlog::info("execution {} {}", id, result.status);
+  }
+  std::cout << nlohmann::json{{"resumed", ids.size()},
+                              {"executions", summary}}
+                 .dump(2)
+            << "\n";
+  return rc;
+}
+
+int status_command(const std::string& db, const std::string& execution_id) {
+  auto st = open_reader(db);
+  if (execution_id.empty()) {
+    auto all = nlohmann::json::array();
+    for (auto& rec : st->executions())
+      all.push_back(record_json(rec));
+    std::cout << all.dump(2) << "\n";
+    return exit_completed;
+  }
+  auto rec = st->find_execution(execution_id);
+  if (!rec)
+    throw error(error_code::bad_input,
+                "no execution '" + execution_id + "' in '" + db + "'");
+  std::cout << record_json(*rec).dump(2) << "\n";
+  return exit_completed;
+}
+
+int events_command(const std::string& db, const std::string& execution_id) {
+  auto st = open_reader(db);
+  if (!st->find_execution(execution_id))
+    throw error(error_code::bad_input,
+                "no execution '" + execution_id + "' in '" + db + "'");
+  for (auto& e : st->read_events(execution_id, 1))
+    std::cout << to_json(e).dump() << "\n";
+  return exit_completed;
+}
+
+int dlq_list_command(const std::string& db) {
+  auto st = open_reader(db);
+  for (auto& dl : st->dead_letters()) {
+    auto j = to_json(dl.item);
+    j["error"] = dl.error;
+    j["dead_at"] = format_rfc3339_ms(dl.dead_at_ms);
+    std::cout << j.dump() << "\n";
+  }
+  return exit_completed;
+}
+
+int dlq_redrive_command(const std::string& db, const std::string& item_id) {
+  // Owning the store: refused while a runtime runs on it.
+  auto st = sqlite_store::open(db);
+  std::optional<dead_letter> found;
+  for (auto& dl : st->dead_letters())
+    if (dl.item.id == item_id)
+      found = dl;
+  if (!found)
+    throw error(error_code::bad_input,
+                "no dead letter '" + item_id + "' in '" + db
+                  + "' (see `jamjet dlq list`)");
+  auto& item = found->item;
+  auto rec = st->find_execution(item.execution_id);
+  auto ir = rec ? st->find_workflow(rec->workflow_id, rec->workflow_version)
+                : std::nullopt;
+  if (!ir)
+    throw error(error_code::store_failure,
+                "the workflow of execution '" + item.execution_id
+                  + "' is missing from the store");
+  auto graph = workflow_graph::compile(parse_ir(*ir));
+  auto rank = graph->rank_of(item.node_id);
+  uint32_t budget = rank >= 0 ? graph->node(static_cast<uint32_t>(rank))
+                                  .max_attempts
+                              : item.max_attempts;
+  command cmd;
+  cmd.execution_id = item.execution_id;
+  cmd.now_ms = wall_now_ms();
+  cmd.events.emplace_back(node_redriven{item.node_id, item.attempt + 1});
+  cmd.items.emplace_back(
+    redrive_op{item.id, item.attempt + 1, item.attempt + budget});
+  auto res = st->apply({cmd});
+  if (!res[0])
+    throw error(code_of(res[0].error()), error_message(res[0].error()));
+  std::cout << nlohmann::json{{"redriven", item.id},
+                              {"execution_id", item.execution_id},
+                              {"node_id", item.node_id},
+                              {"attempt", item.attempt + 1},
+                              {"max_attempts", item.attempt + budget}}
+                 .dump()
+            << "\n";
+  spdlog::info("run `jamjet resume --db {}` to continue execution {}", db,
+               item.execution_id);
+  return exit_completed;
 }
 
 } // namespace jamjet::cli

@@ -7,11 +7,21 @@
 
 namespace jamjet::cli {
 
-/// Options of `jamjet run`.
+/// Where state lives, as the store options say.
+struct store_options {
+  /// SQLite file; the default store of the command line.
+  std::string db = "jamjet.db";
+  /// Keep state in memory only.
+  bool memory = false;
+  /// "full" (default) or "normal".
+  std::string synchronous = "full";
+};
+
+/// Options of `jamjet run` and `jamjet resume`.
 struct run_options {
   std::string workflow;
   std::string input = "{}";
-  bool memory = false;
+  store_options store;
   std::vector<std::string> handlers;
   unsigned slots = 8;
   unsigned node_timeout_secs = 300;
@@ -19,6 +29,21 @@ struct run_options {
 
 /// `jamjet run`: returns the exit code.
 int run_command(const run_options& opts);
+
+/// `jamjet resume`: resume every running execution, wait for all.
+int resume_command(const run_options& opts);
+
+/// `jamjet status [EXEC_ID]`.
+int status_command(const std::string& db, const std::string& execution_id);
+
+/// `jamjet events EXEC_ID`.
+int events_command(const std::string& db, const std::string& execution_id);
+
+/// `jamjet dlq list`.
+int dlq_list_command(const std::string& db);
+
+/// `jamjet dlq redrive ITEM_ID`.
+int dlq_redrive_command(const std::string& db, const std::string& item_id);
 
 /// `jamjet validate`: returns the exit code.
 int validate_command(const std::string& path,
