@@ -1,6 +1,8 @@
 #include "runtime/sqlite_store.hpp"
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -346,8 +348,11 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
                     + std::to_string(found) + "; this build knows up to "
                     + std::to_string(schema_version) + ": upgrade jamjet");
   }
-  if (!opts.read_only)
+  if (!opts.read_only) {
     st->stmts_ = std::make_unique<statements>(st->db_);
+    if (auto env = std::getenv("JAMJET_TEST_KILL_IN_COMMIT"))
+      st->kill_in_commit_ = std::atoll(env);
+  }
   st->load_caches();
   return st;
 }
@@ -410,6 +415,8 @@ sqlite_store::apply(const std::vector<command>& batch) {
     exec("BEGIN IMMEDIATE");
     for (auto& cmd : batch)
       results.emplace_back(apply_one(cmd));
+    if (kill_in_commit_ > 0 && --kill_in_commit_ == 0)
+      ::kill(::getpid(), SIGKILL);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -99,6 +99,10 @@ private:
   sqlite_options opts_;
   sqlite3* db_ = nullptr;
   int lock_fd_ = -1;
+  /// Fault injection for crash tests: SIGKILL ourselves inside the N-th
+  /// transaction, after its rows are written and before COMMIT
+  /// (environment variable JAMJET_TEST_KILL_IN_COMMIT=N; 0 = off).
+  int64_t kill_in_commit_ = 0;
   std::unique_ptr<statements> stmts_;
   /// Every execution's record (write-through).
   std::unordered_map<std::string, execution_record> executions_;

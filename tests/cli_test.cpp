@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,7 +127,7 @@ TEST_CASE("validate names node kinds without a handler", "[cli]") {
 }
 
 TEST_CASE("run prints the final state of a command pipeline", "[cli]") {
-  auto res = jamjet_cli({"run", example("pipeline.json")});
+  auto res = jamjet_cli({"run", example("pipeline.json"), "--memory"});
   REQUIRE(res.exit_code == 0);
   auto state = json::parse(res.out);
   CHECK(state["words"] == 9);
@@ -138,11 +140,11 @@ TEST_CASE("run takes its input inline or from a file", "[cli]") {
   auto wf = dir.write("wf.json", R"({"workflow_id":"n","version":"1",
     "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"noop",
     "state_patch":{"b":2}}}},"edges":[{"from":"a","to":"end"}]})");
-  auto inline_run = jamjet_cli({"run", wf, "--input", R"({"a":1})"});
+  auto inline_run = jamjet_cli({"run", wf, "--memory", "--input", R"({"a":1})"});
   REQUIRE(inline_run.exit_code == 0);
   CHECK(json::parse(inline_run.out) == json{{"a", 1}, {"b", 2}});
   auto input = dir.write("in.json", R"({"a":{"deep":true}})");
-  auto file_run = jamjet_cli({"run", wf, "--input", "@" + input});
+  auto file_run = jamjet_cli({"run", wf, "--memory", "--input", "@" + input});
   REQUIRE(file_run.exit_code == 0);
   CHECK(json::parse(file_run.out)["a"]["deep"] == true);
   auto not_json = jamjet_cli({"run", wf, "--input", "{oops"});
@@ -164,7 +166,7 @@ TEST_CASE("run exits 1 when the workflow fails, naming the node", "[cli]") {
            "retry_policy":"no_retry"},
       "b":{"id":"b","kind":{"type":"noop"}}},
     "edges":[{"from":"a","to":"b"},{"from":"b","to":"end"}]})");
-  auto res = jamjet_cli({"run", wf});
+  auto res = jamjet_cli({"run", wf, "--memory"});
   CHECK(res.exit_code == 1);
   CHECK(contains(res.err, "node 'a' failed"));
   CHECK(contains(res.err, "status 3"));
@@ -174,7 +176,7 @@ TEST_CASE("run exits 1 when the workflow fails, naming the node", "[cli]") {
 
 TEST_CASE("run refuses a workflow with unhandled kinds before it starts",
           "[cli]") {
-  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json")});
+  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json"), "--memory"});
   CHECK(res.exit_code == 2);
   CHECK(contains(res.err, "node 'think' has kind 'model'"));
   CHECK(res.out.empty());
@@ -192,8 +194,9 @@ case "$input" in
 esac
 )",
                         true);
-  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json"), "--input",
-                         R"({"query":"why?"})", "--handler", "model=" + prog});
+  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json"), "--memory",
+                         "--input", R"({"query":"why?"})", "--handler",
+                         "model=" + prog});
   INFO(res.err);
   REQUIRE(res.exit_code == 0);
   CHECK(json::parse(res.out)
@@ -202,4 +205,112 @@ esac
     {"run", fixture("hello_agent_ir.json"), "--handler", "model"});
   CHECK(bad_spec.exit_code == 2);
   CHECK(contains(bad_spec.err, "KIND=PROGRAM"));
+}
+
+TEST_CASE("runs are durable: status, events and the store survive",
+          "[cli][durable]") {
+  scratch_dir dir;
+  auto db = dir.path + "/j.db";
+  auto res = jamjet_cli({"run", example("pipeline.json"), "--db", db});
+  REQUIRE(res.exit_code == 0);
+  auto all = jamjet_cli({"status", "--db", db});
+  REQUIRE(all.exit_code == 0);
+  auto list = json::parse(all.out);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["status"] == "completed");
+  CHECK(list[0]["final_state"]["words"] == 9);
+  std::string id = list[0]["execution_id"];
+  auto one = jamjet_cli({"status", id, "--db", db});
+  REQUIRE(one.exit_code == 0);
+  CHECK(json::parse(one.out)["workflow_id"] == "word_stats");
+  auto events = jamjet_cli({"events", id, "--db", db});
+  REQUIRE(events.exit_code == 0);
+  std::istringstream lines{events.out};
+  uint64_t expected = 1;
+  std::string last_type;
+  for (std::string line; std::getline(lines, line); ++expected) {
+    auto e = json::parse(line);
+    CHECK(e["sequence"] == expected);
+    CHECK(e["execution_id"] == id);
+    last_type = e["kind"]["type"];
+  }
+  CHECK(expected > 10);
+  CHECK(last_type == "workflow_completed");
+  CHECK(jamjet_cli({"status", "nope", "--db", db}).exit_code == 2);
+  CHECK(jamjet_cli({"events", "nope", "--db", db}).exit_code == 2);
+  auto none = jamjet_cli({"status", "--db", dir.path + "/missing.db"});
+  CHECK(none.exit_code != 0);
+  CHECK_FALSE(none.err.empty());
+}
+
+TEST_CASE("a dead letter is listed, redriven and resumed to completion",
+          "[cli][durable]") {
+  scratch_dir dir;
+  auto db = dir.path + "/j.db";
+  auto flag = dir.path + "/fixed";
+  auto wf = dir.write("wf.json", R"({"workflow_id":"f","version":"1",
+    "start_node":"a","nodes":{
+      "a":{"id":"a","kind":{"type":"command","argv":["sh","-c",
+           "test -f )" + flag + R"( && echo '{\"a\":1}' || exit 4"]},
+           "retry_policy":"no_retry"},
+      "b":{"id":"b","kind":{"type":"noop","state_patch":{"b":1}}}},
+    "edges":[{"from":"a","to":"b"},{"from":"b","to":"end"}]})");
+  CHECK(jamjet_cli({"run", wf, "--db", db}).exit_code == 1);
+  auto dlq = jamjet_cli({"dlq", "list", "--db", db});
+  REQUIRE(dlq.exit_code == 0);
+  auto dead = json::parse(dlq.out);
+  CHECK(dead["node_id"] == "a");
+  CHECK(dead["status"] == "dead");
+  CHECK(contains(dead["error"], "status 4"));
+  std::string item = dead["id"];
+  CHECK(jamjet_cli({"dlq", "redrive", "nope", "--db", db}).exit_code == 2);
+  dir.write("fixed", "");
+  auto redrive = jamjet_cli({"dlq", "redrive", item, "--db", db});
+  REQUIRE(redrive.exit_code == 0);
+  CHECK(json::parse(redrive.out)["attempt"] == 2);
+  CHECK(jamjet_cli({"dlq", "list", "--db", db}).out.empty());
+  // Redriving twice is refused: it is no longer a dead letter.
+  CHECK(jamjet_cli({"dlq", "redrive", item, "--db", db}).exit_code == 2);
+  auto resume = jamjet_cli({"resume", "--db", db});
+  INFO(resume.err);
+  REQUIRE(resume.exit_code == 0);
+  auto summary = json::parse(resume.out);
+  CHECK(summary["resumed"] == 1);
+  auto status = json::parse(jamjet_cli({"status", "--db", db}).out);
+  CHECK(status[0]["status"] == "completed");
+  CHECK(status[0]["final_state"] == json{{"a", 1}, {"b", 1}});
+  // The log records the failure, the redrive and the completion.
+  auto events = jamjet_cli({"events", status[0]["execution_id"], "--db", db});
+  CHECK(contains(events.out, "\"workflow_failed\""));
+  CHECK(contains(events.out, "\"node_redriven\""));
+  CHECK(contains(events.out, "\"workflow_completed\""));
+}
+
+TEST_CASE("a store in use, foreign or corrupt is refused with a clear error",
+          "[cli][durable]") {
+  scratch_dir dir;
+  auto db = dir.path + "/j.db";
+  auto wf = dir.write("slow.json", R"({"workflow_id":"s","version":"1",
+    "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"command",
+    "argv":["sleep","3"]}}},"edges":[{"from":"a","to":"end"}]})");
+  std::thread holder{[&] { jamjet_cli({"run", wf, "--db", db}); }};
+  // Wait until the first process holds the store.
+  for (int i = 0; i < 200; ++i) {
+    if (jamjet_cli({"status", "--db", db}).exit_code == 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  auto second = jamjet_cli({"run", example("pipeline.json"), "--db", db});
+  CHECK(second.exit_code == 1);
+  CHECK(contains(second.err, "in use by process"));
+  holder.join();
+  auto garbage = dir.write("garbage.db", std::string(4096, 'z'));
+  auto bad = jamjet_cli({"run", example("pipeline.json"), "--db", garbage});
+  CHECK(bad.exit_code == 1);
+  CHECK(contains(bad.err, "not a jamjet database"));
+  CHECK(jamjet_cli({"status", "--db", garbage}).exit_code == 1);
+  CHECK(jamjet_cli({"run", example("pipeline.json"), "--db", db, "--memory"})
+          .exit_code
+        == 2);
+  CHECK(jamjet_cli({"resume", "--memory"}).exit_code == 2);
 }

@@ -102,6 +102,9 @@ std::unique_ptr<runtime> make_runtime(const run_options& opts) {
   runtime_config cfg;
   cfg.worker_slots = opts.slots;
   cfg.store = open_store(opts.store);
+  cfg.lease = std::chrono::milliseconds{
+    static_cast<int64_t>(opts.lease_secs * 1000)};
+  cfg.heartbeat = cfg.lease / 3;
   auto rt = std::make_unique<runtime>(cfg);
   auto timeout = std::chrono::seconds{opts.node_timeout_secs};
   rt->register_builtin_handlers(timeout);

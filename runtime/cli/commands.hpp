@@ -25,6 +25,8 @@ struct run_options {
   std::vector<std::string> handlers;
   unsigned slots = 8;
   unsigned node_timeout_secs = 300;
+  /// Lease period in seconds (a lease not heartbeaten is reclaimed).
+  double lease_secs = 30;
 };
 
 /// `jamjet run`: returns the exit code.

@@ -56,6 +56,12 @@ void add_handler_options(CLI::App* app, jamjet::cli::run_options& opts) {
                   "Default node timeout in seconds for program handlers")
     ->check(CLI::Range(1, 86400 * 7))
     ->capture_default_str();
+  app->add_option("--lease", opts.lease_secs,
+                  "Lease period in seconds: a node whose worker neither "
+                  "reports nor heartbeats for this long is retried; leases "
+                  "held when a process died wait this long after resume")
+    ->check(CLI::Range(0.1, 86400.0))
+    ->capture_default_str();
 }
 
 } // namespace
