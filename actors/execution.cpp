@@ -105,6 +105,9 @@ void step(execution_ptr self) {
   command cmd;
   auto now = now_ms(self);
   std::string state_text;
+  // Recovery restores this instead of folding the log up to here.
+  cmd.snapshot = prog.snapshot();
+  cmd.snapshot_sequence = prog.last_sequence();
   for (auto r : ranks) {
     auto& node = prog.graph().node(r);
     cmd.events.emplace_back(node_scheduled{node.id, node.queue_type});
@@ -125,6 +128,46 @@ void step(execution_ptr self) {
   commit(self, std::move(cmd));
 }
 
+void refold_from_log(execution_ptr self);
+
+/// Folds committed events; false when a gap made it re-read the log.
+bool fold_events(execution_ptr self, const std::vector<event>& events) {
+  auto& st = self->state;
+  for (auto& e : events) {
+    switch (st.prog->fold(e)) {
+      case fold_status::applied:
+        if (auto x = caf::get_if<node_scheduled>(&e.kind)) {
+          auto r = st.prog->graph().rank_of(x->node_id);
+          if (r >= 0)
+            st.requested.erase(static_cast<uint32_t>(r));
+        }
+        break;
+      case fold_status::duplicate:
+        break;
+      case fold_status::gap:
+        // Cannot happen while the backend publishes in commit order; refold
+        // from the log rather than act on a partial view.
+        spdlog::error("execution '{}': event {} after {}, reading the log",
+                      st.id, e.sequence, st.prog->last_sequence());
+        refold_from_log(self);
+        return false;
+    }
+  }
+  return true;
+}
+
+/// Reads the log after what is folded, folds it, then steps.
+void refold_from_log(execution_ptr self) {
+  auto& st = self->state;
+  self
+    ->request(st.backend, caf::infinite, read_atom::value, st.id,
+              st.prog->last_sequence() + 1)
+    .then([self](std::vector<event>& missing) {
+      if (fold_events(self, missing))
+        step(self);
+    });
+}
+
 execution_actor::behavior_type
 execution_impl(execution_ptr self, std::string id, graph_ptr graph,
                backend_actor backend, execution_limits limits) {
@@ -134,35 +177,26 @@ execution_impl(execution_ptr self, std::string id, graph_ptr graph,
   self->state.prog.emplace(std::move(graph));
   return {
     [=](std::vector<event>& events) {
+      if (fold_events(self, events))
+        step(self);
+    },
+    [=](recover_atom, std::string& snapshot, uint64_t snapshot_sequence,
+        std::vector<event>& events) {
       auto& st = self->state;
-      for (auto& e : events) {
-        switch (st.prog->fold(e)) {
-          case fold_status::applied:
-            if (auto x = caf::get_if<node_scheduled>(&e.kind)) {
-              auto r = st.prog->graph().rank_of(x->node_id);
-              if (r >= 0)
-                st.requested.erase(static_cast<uint32_t>(r));
-            }
-            break;
-          case fold_status::duplicate:
-            break;
-          case fold_status::gap:
-            // Cannot happen while the backend publishes in commit order;
-            // refold from the log rather than act on a partial view.
-            spdlog::error("execution '{}': event {} after {}, reading the log",
-                          st.id, e.sequence, st.prog->last_sequence());
-            self
-              ->request(st.backend, caf::infinite, read_atom::value, st.id,
-                        st.prog->last_sequence() + 1)
-              .then([self](std::vector<event>& missing) {
-                for (auto& m : missing)
-                  self->state.prog->fold(m);
-                step(self);
-              });
-            return;
-        }
+      bool fits = snapshot.empty() ? snapshot_sequence == 0
+                                   : st.prog->restore(snapshot)
+                                       && st.prog->last_sequence()
+                                            == snapshot_sequence;
+      if (!fits) {
+        spdlog::warn("execution '{}': snapshot unusable, folding its whole "
+                     "log",
+                     st.id);
+        st.prog.emplace(st.prog->shared_graph());
+        refold_from_log(self);
+        return;
       }
-      step(self);
+      if (fold_events(self, events))
+        step(self);
     },
     [=](cancel_atom, std::string& reason) {
       auto& st = self->state;

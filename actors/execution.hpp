@@ -6,6 +6,13 @@
 //   [event]                committed events of this execution, in order
 //   (cancel, reason)       cancel: no more dispatch; in-flight nodes are
 //                          cancelled, then the workflow
+//   (recover, snapshot, seq, [event])
+//                          after a restart: restore the snapshot, fold the
+//                          events after it (the whole log is read again
+//                          when the snapshot does not fit)
+//
+// Every command it sends carries a snapshot of its progress, so recovery
+// folds only what was committed after its last wake.
 //
 // On each wake it folds the new events into its `progress`, then either
 // commits the execution's end (completed when every node is done; failed
@@ -30,7 +37,9 @@ namespace jamjet {
 /// The execution actor's interface.
 using execution_actor
   = caf::typed_actor<caf::reacts_to<std::vector<event>>,
-                     caf::reacts_to<cancel_atom, std::string>>;
+                     caf::reacts_to<cancel_atom, std::string>,
+                     caf::reacts_to<recover_atom, std::string, uint64_t,
+                                    std::vector<event>>>;
 
 /// Dispatch limits of an execution.
 struct execution_limits {

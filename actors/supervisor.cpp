@@ -124,7 +124,8 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     auto exec = spawn_execution(self->system(), rec.id, g->second, st.backend,
                                 st.limits);
     st.routes.emplace(rec.id, exec);
-    self->send(exec, std::move(ex.events));
+    self->send(exec, recover_atom::value, std::move(ex.snapshot),
+               ex.snapshot_sequence, std::move(ex.events));
     report.resumed.push_back(rec.id);
   }
   self->send(st.dispatcher, recover_atom::value, std::move(snap.items));

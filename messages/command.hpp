@@ -85,6 +85,11 @@ struct command {
   /// When the command was issued (ms since the epoch): `created_at` of its
   /// events and the base of lease deadlines.
   int64_t now_ms = 0;
+  /// The issuing execution's progress after folding event
+  /// `snapshot_sequence` (see `progress::snapshot`); empty: none. Stores keep
+  /// the latest one so that recovery folds only the events after it.
+  std::string snapshot;
+  uint64_t snapshot_sequence = 0;
 };
 
 /// What the backend made of a command.
@@ -130,7 +135,7 @@ typename Inspector::result_type inspect(Inspector& f, redrive_op& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
   return f(caf::meta::type_name("command"), x.execution_id, x.events, x.items,
-           x.now_ms);
+           x.now_ms, x.snapshot, x.snapshot_sequence);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_result& x) {

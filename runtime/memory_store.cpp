@@ -14,8 +14,11 @@ recovery_snapshot store::recovery() {
   recovery_snapshot snap;
   snap.workflows = workflows();
   for (auto& rec : executions())
-    if (rec.status == "running")
-      snap.executions.push_back({rec, read_events(rec.id, 1)});
+    if (rec.status == "running") {
+      auto [seq, text] = snapshot_of(rec.id);
+      snap.executions.push_back(
+        {rec, std::move(text), seq, read_events(rec.id, seq + 1)});
+    }
   snap.items = open_items();
   return snap;
 }
@@ -84,6 +87,10 @@ caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
     result.events.emplace_back(std::move(e));
   }
   rec.updated_at_ms = cmd.now_ms;
+  if (!cmd.snapshot.empty()) {
+    ex->second.snapshot = cmd.snapshot;
+    ex->second.snapshot_sequence = cmd.snapshot_sequence;
+  }
   for (size_t i = 0; i < changed.size(); ++i) {
     auto& item = changed[i];
     if (item.status == item_status::dead) {
@@ -105,6 +112,14 @@ std::vector<event> memory_store::read_events(const std::string& execution_id,
     return {};
   auto& log = ex->second.log;
   return {log.begin() + static_cast<ptrdiff_t>(from - 1), log.end()};
+}
+
+std::pair<uint64_t, std::string>
+memory_store::snapshot_of(const std::string& execution_id) {
+  auto ex = executions_.find(execution_id);
+  if (ex == executions_.end())
+    return {0, {}};
+  return {ex->second.snapshot_sequence, ex->second.snapshot};
 }
 
 std::optional<execution_record>

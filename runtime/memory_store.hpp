@@ -42,12 +42,17 @@ public:
 
   std::vector<workflow_definition> workflows() override;
 
+  std::pair<uint64_t, std::string>
+  snapshot_of(const std::string& execution_id) override;
+
 private:
   caf::expected<commit_result> apply_one(const command& cmd);
 
   struct execution_data {
     execution_record record;
     std::vector<event> log;
+    std::string snapshot;
+    uint64_t snapshot_sequence = 0;
   };
 
   std::unordered_map<std::string, execution_data> executions_;

@@ -147,6 +147,77 @@ fold_status progress::fold(const event& e) {
   return fold_status::applied;
 }
 
+std::string progress::snapshot() const {
+  std::string nodes(nodes_.size(), '0');
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    nodes[i] = static_cast<char>('0' + static_cast<int>(nodes_[i]));
+  auto failures = nlohmann::json::array();
+  for (auto& [rank, msg] : failures_)
+    failures.push_back({rank, msg});
+  return nlohmann::json{{"seq", last_seq_},
+                        {"phase", static_cast<int>(phase_)},
+                        {"nodes", nodes},
+                        {"failures", failures},
+                        {"state", state_}}
+    .dump();
+}
+
+bool progress::restore(const std::string& snapshot) {
+  auto j = nlohmann::json::parse(snapshot, nullptr, false);
+  if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_string()
+      || !j.contains("seq") || !j["seq"].is_number_unsigned()
+      || !j.contains("phase") || !j["phase"].is_number_integer()
+      || !j.contains("state") || !j["state"].is_object()
+      || !j.contains("failures") || !j["failures"].is_array())
+    return false;
+  auto& nodes = j["nodes"].get_ref<const std::string&>();
+  if (nodes.size() != graph_->size())
+    return false;
+  std::vector<node_state> states(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto v = nodes[i] - '0';
+    if (v < 0 || v > static_cast<int>(node_state::cancelled))
+      return false;
+    states[i] = static_cast<node_state>(v);
+  }
+  auto phase = j["phase"].get<int>();
+  if (phase < 0 || phase > static_cast<int>(execution_phase::cancelled))
+    return false;
+  std::vector<std::pair<uint32_t, std::string>> failures;
+  for (auto& f : j["failures"]) {
+    if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned()
+        || !f[1].is_string() || f[0].get<uint32_t>() >= states.size())
+      return false;
+    failures.emplace_back(f[0].get<uint32_t>(), f[1].get<std::string>());
+  }
+  // Everything else follows from the node states.
+  nodes_ = std::move(states);
+  failures_ = std::move(failures);
+  phase_ = static_cast<execution_phase>(phase);
+  last_seq_ = j["seq"].get<uint64_t>();
+  state_ = std::move(j["state"]);
+  in_flight_ = 0;
+  done_ = 0;
+  ready_.clear();
+  auto is_done = [](node_state x) {
+    return x == node_state::completed || x == node_state::skipped;
+  };
+  for (uint32_t r = 0; r < nodes_.size(); ++r) {
+    if (nodes_[r] == node_state::scheduled)
+      ++in_flight_;
+    if (is_done(nodes_[r]))
+      ++done_;
+    uint32_t waiting = 0;
+    for (auto p : graph_->node(r).preds)
+      if (!is_done(nodes_[p]))
+        ++waiting;
+    waiting_on_[r] = waiting;
+    if (waiting == 0 && nodes_[r] == node_state::pending)
+      ready_.insert(r);
+  }
+  return true;
+}
+
 std::optional<std::string> progress::failure() const {
   if (failures_.empty())
     return std::nullopt;

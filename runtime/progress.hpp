@@ -60,6 +60,15 @@ public:
   /// Folds the next committed event.
   fold_status fold(const event& e);
 
+  /// The progress as JSON text, to restore it without folding the log up to
+  /// `last_sequence()` again (recovery snapshots).
+  std::string snapshot() const;
+
+  /// Restores a snapshot made by `snapshot()` for the same graph. Returns
+  /// false (leaving the progress as it was) when it does not fit the graph
+  /// or is malformed; the caller then folds the whole log instead.
+  bool restore(const std::string& snapshot);
+
   /// Sequence of the last folded event (0 before any).
   uint64_t last_sequence() const noexcept {
     return last_seq_;
@@ -113,6 +122,10 @@ public:
 
   const workflow_graph& graph() const noexcept {
     return *graph_;
+  }
+
+  const jamjet::graph_ptr& shared_graph() const noexcept {
+    return graph_;
   }
 
 private:

@@ -77,6 +77,11 @@ public:
 
   std::vector<workflow_definition> workflows() override;
 
+  std::pair<uint64_t, std::string>
+  snapshot_of(const std::string& execution_id) override;
+
+  recovery_snapshot recovery() override;
+
   /// The schema version this build writes.
   static constexpr int schema_version = 1;
 

@@ -61,7 +61,10 @@ typename Inspector::result_type inspect(Inspector& f, workflow_definition& x) {
 /// A running execution as found in the store.
 struct recovered_execution {
   execution_record record;
-  /// Its whole log.
+  /// The latest progress snapshot (empty: none) and the sequence it covers.
+  std::string snapshot;
+  uint64_t snapshot_sequence = 0;
+  /// The events after `snapshot_sequence`.
   std::vector<event> events;
 };
 
@@ -82,7 +85,8 @@ struct recovery_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recovered_execution& x) {
-  return f(caf::meta::type_name("recovered_execution"), x.record, x.events);
+  return f(caf::meta::type_name("recovered_execution"), x.record, x.snapshot,
+           x.snapshot_sequence, x.events);
 }
 
 template <class Inspector>
@@ -145,8 +149,13 @@ public:
   /// Every stored workflow definition, in registration order.
   virtual std::vector<workflow_definition> workflows() = 0;
 
-  /// Everything running, for recovery. The default reads the running
-  /// executions' logs one by one.
+  /// The latest progress snapshot of an execution and the sequence it
+  /// covers; an empty text and 0 when there is none.
+  virtual std::pair<uint64_t, std::string>
+  snapshot_of(const std::string& execution_id) = 0;
+
+  /// Everything running, for recovery. The default reads each running
+  /// execution's snapshot and the log after it, one by one.
   virtual recovery_snapshot recovery();
 };
 

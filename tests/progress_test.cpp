@@ -251,3 +251,50 @@ TEST_CASE("event rules guard the execution's life", "[items]") {
   bad_order.events.emplace_back(node_scheduled{"n", "general"});
   CHECK(check_events(bad_order, true, false));
 }
+
+TEST_CASE("a snapshot restores the same progress as folding the log",
+          "[progress]") {
+  log_builder log;
+  log.add(workflow_started{"d", "1", R"({"k":[1,2]})"})
+    .add(node_scheduled{"start", "tool"})
+    .add(node_completed{"start", "1", R"({"k":null,"z":{"a":1}})", 0, ""})
+    .add(node_scheduled{"a", "python_tool"})
+    .add(node_failed{"a", "bad", 1, false})
+    .add(node_scheduled{"b", "model"})
+    .add(node_completed{"b", "1", R"({"z":{"b":2}})", 0, ""});
+  // Snapshot after every prefix, restore, fold the rest: same result.
+  for (size_t cut = 0; cut <= log.events.size(); ++cut) {
+    INFO("cut after " << cut << " events");
+    progress whole{diamond()};
+    for (auto& e : log.events)
+      whole.fold(e);
+    progress prefix{diamond()};
+    for (size_t i = 0; i < cut; ++i)
+      prefix.fold(log.events[i]);
+    progress restored{diamond()};
+    REQUIRE(restored.restore(prefix.snapshot()));
+    for (size_t i = cut; i < log.events.size(); ++i)
+      CHECK(restored.fold(log.events[i]) == fold_status::applied);
+    CHECK(restored.snapshot() == whole.snapshot());
+    CHECK(restored.state() == whole.state());
+    CHECK(restored.in_flight() == whole.in_flight());
+    CHECK(restored.done() == whole.done());
+    CHECK(restored.failure() == whole.failure());
+    CHECK(restored.runnable(10) == whole.runnable(10));
+    CHECK(restored.last_sequence() == whole.last_sequence());
+  }
+}
+
+TEST_CASE("a snapshot that does not fit is refused", "[progress]") {
+  progress p{diamond()};
+  CHECK_FALSE(p.restore("not json"));
+  CHECK_FALSE(p.restore(R"({"seq":1,"phase":1,"nodes":"00","failures":[],
+                            "state":{}})"));
+  CHECK_FALSE(p.restore(R"({"seq":1,"phase":1,"nodes":"0090","failures":[],
+                            "state":{}})"));
+  CHECK(p.last_sequence() == 0);
+  CHECK(p.restore(R"({"seq":3,"phase":1,"nodes":"2000","failures":[],
+                      "state":{"s":1}})"));
+  CHECK(p.last_sequence() == 3);
+  CHECK(p.runnable(10).size() == 2);
+}
