@@ -126,7 +126,12 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     st.routes.emplace(rec.id, exec);
     self->send(exec, recover_atom::value, std::move(ex.snapshot),
                ex.snapshot_sequence, std::move(ex.events));
-    report.resumed.push_back(rec.id);
+    execution_record brief;
+    brief.id = rec.id;
+    brief.workflow_id = rec.workflow_id;
+    brief.workflow_version = rec.workflow_version;
+    brief.status = rec.status;
+    report.resumed.push_back(std::move(brief));
   }
   self->send(st.dispatcher, recover_atom::value, std::move(snap.items));
   if (!report.resumed.empty())

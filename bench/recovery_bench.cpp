@@ -3,7 +3,9 @@
 // Builds an SQLite store holding E executions (default 10,000) of a chain
 // of K nodes, each log ending just before `workflow_completed`, for about
 // E * (3K + 1) events (default K = 33: 1,000,000 events). All executions are
-// left running: the worst case, every log must be folded. Then it measures,
+// left running. Each scheduling command carries a progress snapshot, as the
+// execution actors write them; `--no-snapshots` leaves them out, so every
+// log must be folded from its start (the worst case). Then it measures,
 // in a fresh runtime on that store:
 //   open     opening the store (schema check, caches of executions/items)
 //   ready    constructing the runtime: snapshot read, workflows compiled,
@@ -12,10 +14,12 @@
 //            `workflow_completed` (the end-to-end recovery time)
 //
 // Usage: recovery_bench [--executions E] [--nodes K] [--synchronous
-//        full|normal] [--db PATH] [--keep]
+//        full|normal] [--no-snapshots] [--db PATH] [--keep]
 // Prints a JSON summary on stdout and a table on stderr.
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/graph.hpp"
+#include "runtime/progress.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/sqlite_store.hpp"
 
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
   int k = 33;
   bool full = true;
   bool keep = false;
+  bool snapshots = true;
   std::string db;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -85,9 +92,12 @@ int main(int argc, char** argv) {
         db = value();
       else if (arg == "--keep")
         keep = true;
+      else if (arg == "--no-snapshots")
+        snapshots = false;
       else if (arg == "--help") {
         std::cout << "usage: recovery_bench [--executions E] [--nodes K] "
-                     "[--synchronous full|normal] [--db PATH] [--keep]\n";
+                     "[--synchronous full|normal] [--no-snapshots] "
+                     "[--db PATH] [--keep]\n";
         return 0;
       } else
         usage_error("unknown option " + arg);
@@ -103,6 +113,7 @@ int main(int argc, char** argv) {
   sqlite_options so;
   so.synchronous_full = full;
   auto ir = chain_ir(k);
+  auto graph = workflow_graph::compile(parse_ir(ir));
   uint64_t events = 0;
   // -- populate ---------------------------------------------------------------
   auto t_fill = clock_type::now();
@@ -119,11 +130,19 @@ int main(int argc, char** argv) {
     };
     for (int e = 0; e < executions; ++e) {
       auto id = "exec-" + std::to_string(e);
+      // What the execution actor would have folded at each wake.
+      progress prog{graph};
+      uint64_t seq = 0;
+      auto fold = [&](const command& c) {
+        for (auto& kind : c.events)
+          prog.fold(event{"", id, ++seq, kind, 1});
+      };
       command start;
       start.execution_id = id;
       start.now_ms = 1;
       start.events.emplace_back(workflow_started{"chain", "1", "{}"});
       batch.push_back(start);
+      fold(start);
       events += 1;
       for (int n = 0; n < k; ++n) {
         auto node = "n" + std::to_string(n);
@@ -149,6 +168,13 @@ int main(int argc, char** argv) {
           node, "null", "{\"" + node + "\":" + std::to_string(n) + "}", 0,
           ""});
         done.items.emplace_back(settle_op{item_id, fence});
+        if (snapshots) {
+          sched.snapshot = prog.snapshot();
+          sched.snapshot_sequence = prog.last_sequence();
+        }
+        fold(sched);
+        fold(lease);
+        fold(done);
         batch.push_back(sched);
         batch.push_back(lease);
         batch.push_back(done);
@@ -171,9 +197,21 @@ int main(int argc, char** argv) {
   auto ready_ms = ms_since(t0);
   rt->register_builtin_handlers();
   auto ids = rt->resume();
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t ended = 0;
   size_t completed = 0;
   for (auto& id : ids)
-    completed += rt->wait(id).completed() ? 1 : 0;
+    rt->on_result(id, [&](const execution_result& r) {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++ended;
+      completed += r.completed() ? 1 : 0;
+      cv.notify_one();
+    });
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait(guard, [&] { return ended == ids.size(); });
+  }
   auto resumed_ms = ms_since(t0);
   rt.reset();
   st.reset();
@@ -188,6 +226,7 @@ int main(int argc, char** argv) {
                      {"executions", executions},
                      {"events", events},
                      {"nodes_per_execution", k},
+                     {"snapshots", snapshots},
                      {"resumed", ids.size()},
                      {"completed", completed},
                      {"populate_ms", fill_ms},

@@ -56,7 +56,7 @@ struct runtime::impl {
     = std::make_shared<handler_registry>();
   worker_actor worker;
   /// Executions found running at start-up.
-  std::vector<std::string> resumed;
+  std::vector<execution_record> resumed;
   bool worker_started = false;
   mutable std::mutex mtx;
   /// Compiled workflows by "id@version", and the latest version per id.
@@ -168,12 +168,9 @@ std::vector<std::string> runtime::resume() {
   d.check_running();
   if (d.cfg.worker_slots > 0) {
     std::vector<std::string> problems;
-    for (auto& id : d.resumed) {
-      auto rec = ask<execution_record>(*d.sys, d.sched.supervisor,
-                                       status_atom::value, id);
+    for (auto& rec : d.resumed)
       for (auto& m : missing_handlers(rec.workflow_id, rec.workflow_version))
-        problems.push_back("execution " + id + ": " + m);
-    }
+        problems.push_back("execution " + rec.id + ": " + m);
     if (!problems.empty()) {
       std::string msg = "cannot resume: no handler for";
       for (auto& p : problems)
@@ -182,7 +179,10 @@ std::vector<std::string> runtime::resume() {
     }
   }
   d.start_worker();
-  return d.resumed;
+  std::vector<std::string> ids;
+  for (auto& rec : d.resumed)
+    ids.push_back(rec.id);
+  return ids;
 }
 
 std::vector<std::string>

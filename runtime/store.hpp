@@ -79,8 +79,9 @@ struct recovery_snapshot {
 /// What a recovery resumed.
 struct recovery_report {
   std::vector<workflow_definition> workflows;
-  /// Ids of the executions resumed.
-  std::vector<std::string> resumed;
+  /// The executions resumed (record fields other than the ids and the
+  /// workflow are left empty).
+  std::vector<execution_record> resumed;
 };
 
 template <class Inspector>
