@@ -63,10 +63,8 @@ void flush(backend_ptr self) {
       batch[i].rp.deliver(res.error());
       continue;
     }
-    evs.events.insert(evs.events.end(), res->events.begin(),
-                      res->events.end());
-    items.items.insert(items.items.end(), res->items.begin(),
-                       res->items.end());
+    evs.events.insert(evs.events.end(), res->events.begin(), res->events.end());
+    items.items.insert(items.items.end(), res->items.begin(), res->items.end());
     batch[i].rp.deliver(std::move(*res));
   }
   if (!evs.events.empty())
@@ -77,15 +75,14 @@ void flush(backend_ptr self) {
       self->send(sink, items);
 }
 
-backend_actor::behavior_type backend_impl(backend_ptr self,
-                                          std::shared_ptr<store> st,
-                                          backend_config cfg) {
+backend_actor::behavior_type
+backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
   self->state.st = std::move(st);
   self->state.cfg = cfg;
   auto refused = [self] {
     return make_error(error_code::unavailable,
-                      "the store has failed (" + self->state.broken
-                        + "); no further work is accepted");
+                      "the store has failed (" + self->state.broken +
+                        "); no further work is accepted");
   };
   return {
     [=](commit_atom, command& cmd) -> caf::result<commit_result> {
@@ -121,8 +118,7 @@ backend_actor::behavior_type backend_impl(backend_ptr self,
         return make_error(error_code::store_failure, ex.what());
       }
     },
-    [=](record_atom,
-        const std::string& id) -> caf::result<execution_record> {
+    [=](record_atom, const std::string& id) -> caf::result<execution_record> {
       flush(self);
       try {
         if (auto rec = self->state.st->find_execution(id))
@@ -155,8 +151,8 @@ backend_actor::behavior_type backend_impl(backend_ptr self,
       if (!self->state.broken.empty())
         return refused();
       try {
-        if (auto err = self->state.st->put_workflow(workflow_id, version,
-                                                    ir_json))
+        if (auto err =
+              self->state.st->put_workflow(workflow_id, version, ir_json))
           return err;
         return caf::ok_atom::value;
       } catch (const std::exception& ex) {

@@ -75,8 +75,8 @@ void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
   cmd.execution_id = item.execution_id;
   cmd.now_ms = now;
   cmd.events.emplace_back(node_started{item.node_id, w.id, item.attempt});
-  cmd.items.emplace_back(lease_op{item.id, item.fence, w.id,
-                                  item.lease_expires_at_ms});
+  cmd.items.emplace_back(
+    lease_op{item.id, item.fence, w.id, item.lease_expires_at_ms});
   caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
   self->send(st.reaper, track_atom::value,
              lease_entry{item.id, item.execution_id, item.node_id, item.fence,
@@ -177,8 +177,7 @@ void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
         if (i != st.leases.end()) {
           if (auto w = st.find_worker(i->second.worker))
             self->send(w->handle, cancel_atom::value, item.id);
-          self->send(st.reaper, untrack_atom::value, item.id,
-                     i->second.fence);
+          self->send(st.reaper, untrack_atom::value, item.id, i->second.fence);
           st.leases.erase(i);
         }
         break;
@@ -225,9 +224,10 @@ void on_result(dispatcher_ptr self, node_result& res) {
     feed(self, *w);
 }
 
-dispatcher_actor::behavior_type
-dispatcher_impl(dispatcher_ptr self, backend_actor backend,
-                reaper_actor reaper, dispatcher_config cfg) {
+dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
+                                                backend_actor backend,
+                                                reaper_actor reaper,
+                                                dispatcher_config cfg) {
   auto& st = self->state;
   st.backend = std::move(backend);
   st.reaper = std::move(reaper);
@@ -251,11 +251,10 @@ dispatcher_impl(dispatcher_ptr self, backend_actor backend,
       self->send(s.reaper, fail_atom::value, item_id, fence,
                  "worker '" + id + "' went down", true);
     }
-    s.workers.erase(std::remove_if(s.workers.begin(), s.workers.end(),
-                                   [&](auto& x) {
-                                     return x.handle.address() == msg.source;
-                                   }),
-                    s.workers.end());
+    s.workers.erase(
+      std::remove_if(s.workers.begin(), s.workers.end(),
+                     [&](auto& x) { return x.handle.address() == msg.source; }),
+      s.workers.end());
     s.next_worker = 0;
   });
   return {
@@ -296,8 +295,8 @@ dispatcher_impl(dispatcher_ptr self, backend_actor backend,
                                  item.fence, item.attempt, item.max_attempts,
                                  deadline, item.worker_id});
           s.next_fence = std::max(s.next_fence, item.fence);
-          s.leases[item.id] = lease_record{item.fence, caf::actor_addr{},
-                                           std::move(item)};
+          s.leases[item.id] =
+            lease_record{item.fence, caf::actor_addr{}, std::move(item)};
         } else if (item.status == item_status::ready) {
           if (item.not_before_ms > now) {
             s.delayed.emplace(item.not_before_ms, std::move(item));
@@ -330,11 +329,9 @@ dispatcher_impl(dispatcher_ptr self, backend_actor backend,
 
 } // namespace
 
-dispatcher_actor spawn_dispatcher(caf::actor_system& sys,
-                                  backend_actor backend, reaper_actor reaper,
-                                  dispatcher_config cfg) {
-  return sys.spawn(dispatcher_impl, std::move(backend), std::move(reaper),
-                   cfg);
+dispatcher_actor spawn_dispatcher(caf::actor_system& sys, backend_actor backend,
+                                  reaper_actor reaper, dispatcher_config cfg) {
+  return sys.spawn(dispatcher_impl, std::move(backend), std::move(reaper), cfg);
 }
 
 } // namespace jamjet

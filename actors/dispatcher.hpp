@@ -41,14 +41,14 @@
 namespace jamjet {
 
 /// The dispatcher's interface.
-using dispatcher_actor = caf::typed_actor<
-  caf::reacts_to<published_items>,
-  caf::reacts_to<join_atom, worker_actor, std::string,
-                 std::vector<std::string>, uint32_t>,
-  caf::reacts_to<node_result>,
-  caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
-  caf::reacts_to<tick_atom, uint64_t>,
-  caf::reacts_to<recover_atom, std::vector<work_item>>>;
+using dispatcher_actor =
+  caf::typed_actor<caf::reacts_to<published_items>,
+                   caf::reacts_to<join_atom, worker_actor, std::string,
+                                  std::vector<std::string>, uint32_t>,
+                   caf::reacts_to<node_result>,
+                   caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
+                   caf::reacts_to<tick_atom, uint64_t>,
+                   caf::reacts_to<recover_atom, std::vector<work_item>>>;
 
 /// How the dispatcher leases.
 struct dispatcher_config {
@@ -57,8 +57,8 @@ struct dispatcher_config {
 };
 
 /// Spawns a dispatcher committing through `backend`.
-dispatcher_actor spawn_dispatcher(caf::actor_system& sys,
-                                  backend_actor backend, reaper_actor reaper,
+dispatcher_actor spawn_dispatcher(caf::actor_system& sys, backend_actor backend,
+                                  reaper_actor reaper,
                                   dispatcher_config cfg = {});
 
 } // namespace jamjet

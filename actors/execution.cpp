@@ -168,9 +168,10 @@ void refold_from_log(execution_ptr self) {
     });
 }
 
-execution_actor::behavior_type
-execution_impl(execution_ptr self, std::string id, graph_ptr graph,
-               backend_actor backend, execution_limits limits) {
+execution_actor::behavior_type execution_impl(execution_ptr self,
+                                              std::string id, graph_ptr graph,
+                                              backend_actor backend,
+                                              execution_limits limits) {
   self->state.id = std::move(id);
   self->state.backend = std::move(backend);
   self->state.limits = limits;
@@ -183,10 +184,10 @@ execution_impl(execution_ptr self, std::string id, graph_ptr graph,
     [=](recover_atom, std::string& snapshot, uint64_t snapshot_sequence,
         std::vector<event>& events) {
       auto& st = self->state;
-      bool fits = snapshot.empty() ? snapshot_sequence == 0
-                                   : st.prog->restore(snapshot)
-                                       && st.prog->last_sequence()
-                                            == snapshot_sequence;
+      bool fits = snapshot.empty()
+                    ? snapshot_sequence == 0
+                    : st.prog->restore(snapshot) &&
+                        st.prog->last_sequence() == snapshot_sequence;
       if (!fits) {
         spdlog::warn("execution '{}': snapshot unusable, folding its whole "
                      "log",

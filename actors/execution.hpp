@@ -35,11 +35,9 @@
 namespace jamjet {
 
 /// The execution actor's interface.
-using execution_actor
-  = caf::typed_actor<caf::reacts_to<std::vector<event>>,
-                     caf::reacts_to<cancel_atom, std::string>,
-                     caf::reacts_to<recover_atom, std::string, uint64_t,
-                                    std::vector<event>>>;
+using execution_actor = caf::typed_actor<
+  caf::reacts_to<std::vector<event>>, caf::reacts_to<cancel_atom, std::string>,
+  caf::reacts_to<recover_atom, std::string, uint64_t, std::vector<event>>>;
 
 /// Dispatch limits of an execution.
 struct execution_limits {

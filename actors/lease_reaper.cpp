@@ -54,8 +54,8 @@ void forget(reaper_ptr self, const std::string& item_id) {
 }
 
 /// Commits the failure of the attempt under `lease`.
-void reclaim(reaper_ptr self, const lease_entry& lease, const std::string& error,
-             bool retryable) {
+void reclaim(reaper_ptr self, const lease_entry& lease,
+             const std::string& error, bool retryable) {
   auto cmd = plan_attempt_failure(lease, error, retryable, now_ms(self));
   spdlog::debug("reclaiming '{}' attempt {}/{}: {}", lease.item_id,
                 lease.attempt, lease.max_attempts, error);
@@ -103,8 +103,8 @@ reaper_actor::behavior_type reaper_impl(reaper_ptr self,
         auto lease = st.leases.at(item_id);
         forget(self, item_id);
         reclaim(self, lease,
-                "lease expired (worker '" + lease.worker_id
-                  + "' sent no result or heartbeat in time)",
+                "lease expired (worker '" + lease.worker_id +
+                  "' sent no result or heartbeat in time)",
                 true);
       }
       arm(self);
@@ -114,8 +114,7 @@ reaper_actor::behavior_type reaper_impl(reaper_ptr self,
 
 } // namespace
 
-reaper_actor spawn_lease_reaper(caf::actor_system& sys,
-                                backend_actor backend) {
+reaper_actor spawn_lease_reaper(caf::actor_system& sys, backend_actor backend) {
   return sys.spawn(reaper_impl, std::move(backend));
 }
 

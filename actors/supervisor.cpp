@@ -25,8 +25,8 @@ struct supervisor_state {
   /// Actors of running executions.
   std::unordered_map<std::string, execution_actor> routes;
   /// Waiters for the end of running executions.
-  std::unordered_map<std::string,
-                     std::vector<caf::typed_response_promise<execution_outcome>>>
+  std::unordered_map<
+    std::string, std::vector<caf::typed_response_promise<execution_outcome>>>
     waiters;
 
   static inline const char* name = "jamjet.supervisor";
@@ -121,8 +121,8 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
                     rec.id, rec.workflow_id, rec.workflow_version);
       continue;
     }
-    auto exec = spawn_execution(self->system(), rec.id, g->second, st.backend,
-                                st.limits);
+    auto exec =
+      spawn_execution(self->system(), rec.id, g->second, st.backend, st.limits);
     st.routes.emplace(rec.id, exec);
     self->send(exec, recover_atom::value, std::move(ex.snapshot),
                ex.snapshot_sequence, std::move(ex.events));
@@ -154,15 +154,14 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
     for (auto& [id, rps] : self->state.waiters)
       for (auto& rp : rps)
         rp.deliver(make_error(error_code::unavailable,
-                              "the runtime shut down before execution '" + id
-                                + "' ended"));
+                              "the runtime shut down before execution '" + id +
+                                "' ended"));
     self->state.waiters.clear();
     self->quit(msg.reason);
   });
   return {
     [=](published_events& msg) { route(self, msg.events); },
-    [=](register_atom,
-        const std::string& ir_json) -> caf::result<std::string> {
+    [=](register_atom, const std::string& ir_json) -> caf::result<std::string> {
       graph_ptr graph;
       try {
         graph = workflow_graph::compile(parse_ir(ir_json));
@@ -190,22 +189,22 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
       if (version.empty()) {
         auto i = st.latest.find(req.workflow_id);
         if (i == st.latest.end())
-          return make_error(error_code::unknown_workflow,
-                            "no workflow '" + req.workflow_id
-                              + "' is registered");
+          return make_error(error_code::unknown_workflow, "no workflow '" +
+                                                            req.workflow_id +
+                                                            "' is registered");
         version = i->second;
       }
       auto g = st.graphs.find(req.workflow_id + "@" + version);
       if (g == st.graphs.end())
         return make_error(error_code::unknown_workflow,
-                          "no workflow '" + req.workflow_id + "' version '"
-                            + version + "' is registered");
+                          "no workflow '" + req.workflow_id + "' version '" +
+                            version + "' is registered");
       auto id = req.execution_id.empty() ? make_uuid() : req.execution_id;
       if (st.routes.count(id) > 0)
         return make_error(error_code::bad_input,
                           "execution '" + id + "' is already running");
-      auto exec = spawn_execution(self->system(), id, g->second, st.backend,
-                                  st.limits);
+      auto exec =
+        spawn_execution(self->system(), id, g->second, st.backend, st.limits);
       st.routes.emplace(id, exec);
       command cmd;
       cmd.execution_id = id;
@@ -222,8 +221,7 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
               });
       return rp;
     },
-    [=](await_atom,
-        const std::string& id) -> caf::result<execution_outcome> {
+    [=](await_atom, const std::string& id) -> caf::result<execution_outcome> {
       auto& st = self->state;
       auto rp = self->make_response_promise<execution_outcome>();
       if (st.routes.count(id) > 0) {
@@ -241,11 +239,9 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [=](status_atom,
-        const std::string& id) -> caf::result<execution_record> {
+    [=](status_atom, const std::string& id) -> caf::result<execution_record> {
       auto rp = self->make_response_promise<execution_record>();
-      self
-        ->request(self->state.backend, caf::infinite, record_atom::value, id)
+      self->request(self->state.backend, caf::infinite, record_atom::value, id)
         .then([rp](execution_record& rec) mutable { rp.deliver(rec); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
@@ -273,8 +269,8 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
         .then(
           [rp](execution_record& rec) mutable {
             rp.deliver(make_error(error_code::bad_input,
-                                  "execution '" + rec.id + "' is already "
-                                    + rec.status + "; nothing to cancel"));
+                                  "execution '" + rec.id + "' is already " +
+                                    rec.status + "; nothing to cancel"));
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
@@ -284,8 +280,7 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
 
 } // namespace
 
-supervisor_actor spawn_supervisor(caf::actor_system& sys,
-                                  backend_actor backend,
+supervisor_actor spawn_supervisor(caf::actor_system& sys, backend_actor backend,
                                   dispatcher_actor dispatcher,
                                   execution_limits limits) {
   return sys.spawn(supervisor_impl, std::move(backend), std::move(dispatcher),

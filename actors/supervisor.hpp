@@ -40,8 +40,7 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<recover_atom>::with<recovery_report>>;
 
 /// Spawns a supervisor whose executions commit through `backend`.
-supervisor_actor spawn_supervisor(caf::actor_system& sys,
-                                  backend_actor backend,
+supervisor_actor spawn_supervisor(caf::actor_system& sys, backend_actor backend,
                                   dispatcher_actor dispatcher,
                                   execution_limits limits = {});
 

@@ -94,15 +94,14 @@ void arm_heartbeat(worker_ptr self) {
                          st.cfg.heartbeat_interval, heartbeat_atom::value);
 }
 
-worker_actor::behavior_type worker_impl(worker_ptr self,
-                                        worker_host_actor host,
-                                        std::shared_ptr<const handler_registry>
-                                          handlers,
-                                        worker_config cfg) {
+worker_actor::behavior_type
+worker_impl(worker_ptr self, worker_host_actor host,
+            std::shared_ptr<const handler_registry> handlers,
+            worker_config cfg) {
   auto& st = self->state;
   if (cfg.id.empty())
-    cfg.id = "worker-" + std::to_string(::getpid()) + "-"
-             + std::to_string(++worker_counter);
+    cfg.id = "worker-" + std::to_string(::getpid()) + "-" +
+             std::to_string(++worker_counter);
   st.host = host;
   st.handlers = std::move(handlers);
   st.cfg = cfg;
@@ -117,10 +116,10 @@ worker_actor::behavior_type worker_impl(worker_ptr self,
         // The kind is in the payload's node; handlers by queue type are the
         // fallback.
         auto payload = nlohmann::json::parse(item.payload, nullptr, false);
-        if (payload.is_object() && payload.contains("node")
-            && payload["node"].contains("kind")
-            && payload["node"]["kind"].contains("type")
-            && payload["node"]["kind"]["type"].is_string())
+        if (payload.is_object() && payload.contains("node") &&
+            payload["node"].contains("kind") &&
+            payload["node"]["kind"].contains("type") &&
+            payload["node"]["kind"]["type"].is_string())
           kind = payload["node"]["kind"]["type"].get<std::string>();
       }
       auto entry = s.handlers->find(kind, item.queue_type);
@@ -132,8 +131,8 @@ worker_actor::behavior_type worker_impl(worker_ptr self,
         res.fence = item.fence;
         res.worker_id = s.cfg.id;
         res.attempt = item.attempt;
-        res.error = "worker '" + s.cfg.id + "' has no handler for node kind '"
-                    + kind + "' (queue '" + item.queue_type + "')";
+        res.error = "worker '" + s.cfg.id + "' has no handler for node kind '" +
+                    kind + "' (queue '" + item.queue_type + "')";
         res.retryable = false;
         self->send(s.host, std::move(res));
         return;

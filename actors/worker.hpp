@@ -28,17 +28,18 @@
 namespace jamjet {
 
 /// The worker's interface.
-using worker_actor = caf::typed_actor<
-  caf::reacts_to<work_item>, caf::reacts_to<cancel_atom, std::string>,
-  caf::reacts_to<heartbeat_atom>, caf::reacts_to<node_result>>;
+using worker_actor =
+  caf::typed_actor<caf::reacts_to<work_item>,
+                   caf::reacts_to<cancel_atom, std::string>,
+                   caf::reacts_to<heartbeat_atom>, caf::reacts_to<node_result>>;
 
 /// What a worker needs of its dispatcher (a subset of the dispatcher's
 /// interface, so a worker can also serve a remote scheduler's gateway).
-using worker_host_actor = caf::typed_actor<
-  caf::reacts_to<join_atom, worker_actor, std::string,
-                 std::vector<std::string>, uint32_t>,
-  caf::reacts_to<node_result>,
-  caf::reacts_to<heartbeat_atom, std::string, uint64_t>>;
+using worker_host_actor =
+  caf::typed_actor<caf::reacts_to<join_atom, worker_actor, std::string,
+                                  std::vector<std::string>, uint32_t>,
+                   caf::reacts_to<node_result>,
+                   caf::reacts_to<heartbeat_atom, std::string, uint64_t>>;
 
 /// How a worker runs.
 struct worker_config {

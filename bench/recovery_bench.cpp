@@ -19,10 +19,10 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -54,8 +54,10 @@ std::string chain_ir(int k) {
       {{"from", id},
        {"to", i + 1 < k ? "n" + std::to_string(i + 1) : std::string{"end"}}});
   }
-  return nlohmann::json{{"workflow_id", "chain"}, {"version", "1"},
-                        {"start_node", "n0"},      {"nodes", nodes},
+  return nlohmann::json{{"workflow_id", "chain"},
+                        {"version", "1"},
+                        {"start_node", "n0"},
+                        {"nodes", nodes},
                         {"edges", edges}}
     .dump();
 }
@@ -165,8 +167,7 @@ int main(int argc, char** argv) {
         command done;
         done.execution_id = id;
         done.events.emplace_back(node_completed{
-          node, "null", "{\"" + node + "\":" + std::to_string(n) + "}", 0,
-          ""});
+          node, "null", "{\"" + node + "\":" + std::to_string(n) + "}", 0, ""});
         done.items.emplace_back(settle_op{item_id, fence});
         if (snapshots) {
           sched.snapshot = prog.snapshot();
@@ -240,7 +241,7 @@ int main(int argc, char** argv) {
                "  populate %.0f ms\n  open     %.1f ms\n  ready    %.1f ms\n"
                "  resumed  %.1f ms (%zu of %zu completed)\n",
                executions, static_cast<unsigned long long>(events),
-               full ? "FULL" : "NORMAL", fill_ms, open_ms, ready_ms,
-               resumed_ms, completed, ids.size());
+               full ? "FULL" : "NORMAL", fill_ms, open_ms, ready_ms, resumed_ms,
+               completed, ids.size());
   return completed == ids.size() ? 0 : 1;
 }

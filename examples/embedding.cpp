@@ -58,8 +58,7 @@ int main() {
       return jamjet::node_outcome::success(nullptr, {{"upper", text}});
     }
     if (tool == "length")
-      return jamjet::node_outcome::success(nullptr,
-                                           {{"length", text.size()}});
+      return jamjet::node_outcome::success(nullptr, {{"length", text.size()}});
     return jamjet::node_outcome::failure("unknown tool " + tool, false);
   });
 
@@ -68,9 +67,9 @@ int main() {
   rt.register_handler("model", [&calls](const jamjet::node_context& ctx) {
     if (++calls == 1)
       return jamjet::node_outcome::failure("rate limited (try again)", true);
-    auto summary = ctx.state.value("upper", "") + " ("
-                   + std::to_string(ctx.state.value("length", 0))
-                   + " chars, attempt " + std::to_string(ctx.attempt) + ")";
+    auto summary = ctx.state.value("upper", "") + " (" +
+                   std::to_string(ctx.state.value("length", 0)) +
+                   " chars, attempt " + std::to_string(ctx.attempt) + ")";
     return jamjet::node_outcome::success(summary, {{"summary", summary}});
   });
 

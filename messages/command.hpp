@@ -120,8 +120,7 @@ typename Inspector::result_type inspect(Inspector& f, requeue_op& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dead_letter_op& x) {
-  return f(caf::meta::type_name("dead_letter_op"), x.item_id, x.fence,
-           x.error);
+  return f(caf::meta::type_name("dead_letter_op"), x.item_id, x.fence, x.error);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cancel_op& x) {

@@ -49,17 +49,15 @@ error_code code_of(const caf::error& err);
 
 /// Exception thrown at the API boundary (embedding API, parsers).
 class error : public std::runtime_error {
-public:
+ public:
   error(error_code code, const std::string& what)
     : std::runtime_error(what), code_(code) {
     // nop
   }
 
-  error_code code() const noexcept {
-    return code_;
-  }
+  error_code code() const noexcept { return code_; }
 
-private:
+ private:
   error_code code_;
 };
 

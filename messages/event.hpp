@@ -134,10 +134,10 @@ struct opaque_event {
 /// One of the event kinds above.
 using event_kind =
   caf::variant<workflow_started, workflow_completed, workflow_failed,
-               workflow_cancelled, node_scheduled, node_started,
-               node_completed, node_failed, node_skipped, node_cancelled,
-               retry_scheduled, timer_created, timer_fired,
-               external_event_received, node_redriven, opaque_event>;
+               workflow_cancelled, node_scheduled, node_started, node_completed,
+               node_failed, node_skipped, node_cancelled, retry_scheduled,
+               timer_created, timer_fired, external_event_received,
+               node_redriven, opaque_event>;
 
 /// A committed record of the log.
 struct event {

@@ -125,8 +125,8 @@ typename Inspector::result_type inspect(Inspector& f, start_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, execution_outcome& x) {
-  return f(caf::meta::type_name("execution_outcome"), x.execution_id,
-           x.status, x.final_state, x.error);
+  return f(caf::meta::type_name("execution_outcome"), x.execution_id, x.status,
+           x.final_state, x.error);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_result& x) {

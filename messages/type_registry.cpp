@@ -5,9 +5,9 @@
 #include "messages/command.hpp"
 #include "messages/event.hpp"
 #include "messages/protocol.hpp"
+#include "messages/work_item.hpp"
 #include "runtime/retry.hpp"
 #include "runtime/store.hpp"
-#include "messages/work_item.hpp"
 
 namespace jamjet {
 

@@ -59,9 +59,9 @@ struct work_item {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, work_item& x) {
   return f(caf::meta::type_name("work_item"), x.id, x.execution_id, x.node_id,
-           x.queue_type, x.payload, x.attempt, x.max_attempts,
-           x.created_at_ms, x.lease_expires_at_ms, x.worker_id, x.tenant_id,
-           x.not_before_ms, x.fence, x.status);
+           x.queue_type, x.payload, x.attempt, x.max_attempts, x.created_at_ms,
+           x.lease_expires_at_ms, x.worker_id, x.tenant_id, x.not_before_ms,
+           x.fence, x.status);
 }
 
 bool operator==(const work_item& x, const work_item& y);

@@ -7,8 +7,8 @@ namespace {
 int64_t offset_ms() {
   static const int64_t offset = [] {
     using namespace std::chrono;
-    auto sys = duration_cast<milliseconds>(
-      system_clock::now().time_since_epoch());
+    auto sys =
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch());
     auto steady = duration_cast<milliseconds>(
       caf::actor_clock::clock_type::now().time_since_epoch());
     return static_cast<int64_t>((sys - steady).count());
@@ -20,8 +20,8 @@ int64_t offset_ms() {
 
 int64_t wall_ms(caf::actor_clock::time_point t) {
   using namespace std::chrono;
-  return offset_ms()
-         + duration_cast<milliseconds>(t.time_since_epoch()).count();
+  return offset_ms() +
+         duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
 int64_t wall_now_ms() {

@@ -31,46 +31,32 @@ struct graph_node {
 
 /// An immutable, validated, ranked workflow graph.
 class workflow_graph {
-public:
+ public:
   /// Compiles a workflow. Throws `jamjet::error(invalid_workflow)` listing
   /// every problem when the IR does not validate.
   static std::shared_ptr<const workflow_graph> compile(workflow_ir ir);
 
-  const workflow_ir& ir() const noexcept {
-    return ir_;
-  }
+  const workflow_ir& ir() const noexcept { return ir_; }
 
-  const std::string& workflow_id() const noexcept {
-    return ir_.workflow_id;
-  }
+  const std::string& workflow_id() const noexcept { return ir_.workflow_id; }
 
-  const std::string& version() const noexcept {
-    return ir_.version;
-  }
+  const std::string& version() const noexcept { return ir_.version; }
 
   /// Number of nodes.
-  size_t size() const noexcept {
-    return nodes_.size();
-  }
+  size_t size() const noexcept { return nodes_.size(); }
 
   /// The node of rank `rank`.
-  const graph_node& node(uint32_t rank) const {
-    return nodes_[rank];
-  }
+  const graph_node& node(uint32_t rank) const { return nodes_[rank]; }
 
-  const std::vector<graph_node>& nodes() const noexcept {
-    return nodes_;
-  }
+  const std::vector<graph_node>& nodes() const noexcept { return nodes_; }
 
   /// The rank of node `id`, or -1.
   int64_t rank_of(const std::string& id) const;
 
   /// The rank of the start node.
-  uint32_t start() const noexcept {
-    return start_;
-  }
+  uint32_t start() const noexcept { return start_; }
 
-private:
+ private:
   workflow_ir ir_;
   std::vector<graph_node> nodes_;
   std::unordered_map<std::string, uint32_t> ranks_;

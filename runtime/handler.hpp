@@ -53,9 +53,9 @@ struct node_outcome {
   bool retryable = true;
 
   /// A successful outcome.
-  static node_outcome success(nlohmann::json output,
-                              nlohmann::json state_patch
-                              = nlohmann::json::object()) {
+  static node_outcome
+  success(nlohmann::json output,
+          nlohmann::json state_patch = nlohmann::json::object()) {
     node_outcome r;
     r.output = std::move(output);
     r.state_patch = std::move(state_patch);
@@ -84,7 +84,7 @@ struct handler_entry {
 
 /// Thread-safe handlers by node kind, with queue-type fallbacks.
 class handler_registry {
-public:
+ public:
   /// Registers (or replaces) the handler for node kind `kind`.
   void add_kind(const std::string& kind, handler_entry entry);
 
@@ -98,7 +98,7 @@ public:
   /// Whether `find(kind, queue)` would succeed.
   bool has(const std::string& kind, const std::string& queue) const;
 
-private:
+ private:
   mutable std::shared_mutex mtx_;
   std::map<std::string, handler_entry> by_kind_;
   std::map<std::string, handler_entry> by_queue_;

@@ -9,10 +9,10 @@ namespace {
 caf::error stale(const std::string& id, const char* what, uint64_t fence,
                  const work_item& cur) {
   return make_error(error_code::stale_fence,
-                    std::string{what} + " of item '" + id + "' with fence "
-                      + std::to_string(fence) + " refused: item is "
-                      + to_string(cur.status) + " with fence "
-                      + std::to_string(cur.fence));
+                    std::string{what} + " of item '" + id + "' with fence " +
+                      std::to_string(fence) + " refused: item is " +
+                      to_string(cur.status) + " with fence " +
+                      std::to_string(cur.fence));
 }
 
 } // namespace
@@ -50,8 +50,8 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
   if (auto x = caf::get_if<cancel_op>(&op)) {
     if (item.status != item_status::ready && item.status != item_status::leased)
       return make_error(error_code::stale_fence,
-                        "cancel of item '" + x->item_id + "' refused: item is "
-                          + to_string(item.status));
+                        "cancel of item '" + x->item_id +
+                          "' refused: item is " + to_string(item.status));
     item.status = item_status::cancelled;
     item.lease_expires_at_ms = 0;
     return item;
@@ -59,9 +59,9 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
   if (auto x = caf::get_if<redrive_op>(&op)) {
     if (item.status != item_status::dead)
       return make_error(error_code::bad_input,
-                        "work item '" + x->item_id + "' is "
-                          + to_string(item.status)
-                          + ", not a dead letter; nothing to redrive");
+                        "work item '" + x->item_id + "' is " +
+                          to_string(item.status) +
+                          ", not a dead letter; nothing to redrive");
     item.status = item_status::ready;
     item.attempt = x->attempt;
     item.max_attempts = x->max_attempts;
@@ -107,8 +107,8 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
 caf::error check_events(const command& cmd, bool exists, bool terminal) {
   if (cmd.events.empty() && cmd.items.empty())
     return make_error(error_code::bad_input, "empty command");
-  bool starts = !cmd.events.empty()
-                && caf::holds_alternative<workflow_started>(cmd.events[0]);
+  bool starts = !cmd.events.empty() &&
+                caf::holds_alternative<workflow_started>(cmd.events[0]);
   if (starts && exists)
     return make_error(error_code::bad_input,
                       "execution '" + cmd.execution_id + "' already exists");
@@ -116,12 +116,12 @@ caf::error check_events(const command& cmd, bool exists, bool terminal) {
     return make_error(error_code::unknown_execution,
                       "unknown execution '" + cmd.execution_id + "'");
   // A redrive may reopen an execution that failed.
-  bool redrive = !cmd.events.empty()
-                 && caf::holds_alternative<node_redriven>(cmd.events[0]);
+  bool redrive =
+    !cmd.events.empty() && caf::holds_alternative<node_redriven>(cmd.events[0]);
   if (terminal && !redrive)
     return make_error(error_code::stale_fence,
-                      "execution '" + cmd.execution_id
-                        + "' has ended; command refused");
+                      "execution '" + cmd.execution_id +
+                        "' has ended; command refused");
   for (size_t i = 0; i < cmd.events.size(); ++i) {
     if (i > 0 && caf::holds_alternative<workflow_started>(cmd.events[i]))
       return make_error(error_code::bad_input,

@@ -141,8 +141,7 @@ std::vector<execution_record> memory_store::executions() {
 std::vector<work_item> memory_store::open_items() {
   std::vector<work_item> result;
   for (auto& [id, item] : items_)
-    if (item.status == item_status::ready
-        || item.status == item_status::leased)
+    if (item.status == item_status::ready || item.status == item_status::leased)
       result.push_back(item);
   return result;
 }
@@ -166,9 +165,9 @@ caf::error memory_store::put_workflow(const std::string& workflow_id,
   }
   if (i->second != ir_json)
     return make_error(error_code::invalid_workflow,
-                      "workflow '" + workflow_id + "' version '" + version
-                        + "' is already registered with a different "
-                          "definition; bump its version");
+                      "workflow '" + workflow_id + "' version '" + version +
+                        "' is already registered with a different "
+                        "definition; bump its version");
   return caf::none;
 }
 

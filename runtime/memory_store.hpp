@@ -13,10 +13,8 @@ namespace jamjet {
 
 /// The in-memory store. Not durable; the reference for store behaviour.
 class memory_store : public store {
-public:
-  bool blocking() const noexcept override {
-    return false;
-  }
+ public:
+  bool blocking() const noexcept override { return false; }
 
   std::vector<caf::expected<commit_result>>
   apply(const std::vector<command>& batch) override;
@@ -45,7 +43,7 @@ public:
   std::pair<uint64_t, std::string>
   snapshot_of(const std::string& execution_id) override;
 
-private:
+ private:
   caf::expected<commit_result> apply_one(const command& cmd);
 
   struct execution_data {

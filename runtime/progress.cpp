@@ -41,8 +41,7 @@ std::string to_string(execution_phase x) {
 }
 
 progress::progress(graph_ptr graph)
-  : graph_(std::move(graph)),
-    nodes_(graph_->size(), node_state::pending),
+  : graph_(std::move(graph)), nodes_(graph_->size(), node_state::pending),
     waiting_on_(graph_->size(), 0) {
   for (uint32_t r = 0; r < graph_->size(); ++r) {
     waiting_on_[r] = static_cast<uint32_t>(graph_->node(r).preds.size());
@@ -61,8 +60,8 @@ int64_t progress::rank(const std::string& node_id) const {
 
 void progress::settle(uint32_t r, node_state to) {
   auto from = nodes_[r];
-  if (from == node_state::completed || from == node_state::skipped
-      || from == node_state::failed || from == node_state::cancelled)
+  if (from == node_state::completed || from == node_state::skipped ||
+      from == node_state::failed || from == node_state::cancelled)
     return; // settled once; later events change nothing
   if (from == node_state::scheduled)
     --in_flight_;
@@ -124,11 +123,10 @@ fold_status progress::fold(const event& e) {
         auto rank = static_cast<uint32_t>(r);
         nodes_[rank] = node_state::scheduled;
         ++in_flight_;
-        failures_.erase(std::remove_if(failures_.begin(), failures_.end(),
-                                       [rank](auto& f) {
-                                         return f.first == rank;
-                                       }),
-                        failures_.end());
+        failures_.erase(
+          std::remove_if(failures_.begin(), failures_.end(),
+                         [rank](auto& f) { return f.first == rank; }),
+          failures_.end());
         phase_ = execution_phase::running;
       }
     } else if constexpr (std::is_same_v<T, node_skipped>) {
@@ -164,11 +162,11 @@ std::string progress::snapshot() const {
 
 bool progress::restore(const std::string& snapshot) {
   auto j = nlohmann::json::parse(snapshot, nullptr, false);
-  if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_string()
-      || !j.contains("seq") || !j["seq"].is_number_unsigned()
-      || !j.contains("phase") || !j["phase"].is_number_integer()
-      || !j.contains("state") || !j["state"].is_object()
-      || !j.contains("failures") || !j["failures"].is_array())
+  if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_string() ||
+      !j.contains("seq") || !j["seq"].is_number_unsigned() ||
+      !j.contains("phase") || !j["phase"].is_number_integer() ||
+      !j.contains("state") || !j["state"].is_object() ||
+      !j.contains("failures") || !j["failures"].is_array())
     return false;
   auto& nodes = j["nodes"].get_ref<const std::string&>();
   if (nodes.size() != graph_->size())
@@ -185,8 +183,8 @@ bool progress::restore(const std::string& snapshot) {
     return false;
   std::vector<std::pair<uint32_t, std::string>> failures;
   for (auto& f : j["failures"]) {
-    if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned()
-        || !f[1].is_string() || f[0].get<uint32_t>() >= states.size())
+    if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned() ||
+        !f[1].is_string() || f[0].get<uint32_t>() >= states.size())
       return false;
     failures.emplace_back(f[0].get<uint32_t>(), f[1].get<std::string>());
   }

@@ -54,7 +54,7 @@ enum class fold_status {
 
 /// Progress of one execution.
 class progress {
-public:
+ public:
   explicit progress(graph_ptr graph);
 
   /// Folds the next committed event.
@@ -70,43 +70,29 @@ public:
   bool restore(const std::string& snapshot);
 
   /// Sequence of the last folded event (0 before any).
-  uint64_t last_sequence() const noexcept {
-    return last_seq_;
-  }
+  uint64_t last_sequence() const noexcept { return last_seq_; }
 
-  execution_phase phase() const noexcept {
-    return phase_;
-  }
+  execution_phase phase() const noexcept { return phase_; }
 
   bool terminal() const noexcept {
-    return phase_ == execution_phase::completed
-           || phase_ == execution_phase::failed
-           || phase_ == execution_phase::cancelled;
+    return phase_ == execution_phase::completed ||
+           phase_ == execution_phase::failed ||
+           phase_ == execution_phase::cancelled;
   }
 
   /// The merged state: initial input plus every state patch, in order.
-  const nlohmann::json& state() const noexcept {
-    return state_;
-  }
+  const nlohmann::json& state() const noexcept { return state_; }
 
-  node_state state_of(uint32_t rank) const {
-    return nodes_[rank];
-  }
+  node_state state_of(uint32_t rank) const { return nodes_[rank]; }
 
   /// Nodes scheduled and not yet settled.
-  size_t in_flight() const noexcept {
-    return in_flight_;
-  }
+  size_t in_flight() const noexcept { return in_flight_; }
 
   /// Nodes completed or skipped.
-  size_t done() const noexcept {
-    return done_;
-  }
+  size_t done() const noexcept { return done_; }
 
   /// Whether every node is completed or skipped.
-  bool all_done() const noexcept {
-    return done_ == graph_->size();
-  }
+  bool all_done() const noexcept { return done_ == graph_->size(); }
 
   /// The first terminal node failure still standing, as
   /// "node 'x' failed: error".
@@ -120,15 +106,11 @@ public:
   /// Nodes scheduled and not settled, in rank order.
   std::vector<uint32_t> scheduled_nodes() const;
 
-  const workflow_graph& graph() const noexcept {
-    return *graph_;
-  }
+  const workflow_graph& graph() const noexcept { return *graph_; }
 
-  const jamjet::graph_ptr& shared_graph() const noexcept {
-    return graph_;
-  }
+  const jamjet::graph_ptr& shared_graph() const noexcept { return graph_; }
 
-private:
+ private:
   void settle(uint32_t rank, node_state to);
   int64_t rank(const std::string& node_id) const;
 

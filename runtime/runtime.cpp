@@ -40,8 +40,7 @@ T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
     .receive([&](T& x) { result = std::move(x); },
              [&](caf::error& e) { err = std::move(e); });
   if (!result)
-    throw_error(err ? err
-                    : make_error(error_code::unavailable, "no answer"));
+    throw_error(err ? err : make_error(error_code::unavailable, "no answer"));
   return std::move(*result);
 }
 
@@ -52,8 +51,8 @@ struct runtime::impl {
   system_config sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   scheduler sched;
-  std::shared_ptr<handler_registry> handlers
-    = std::make_shared<handler_registry>();
+  std::shared_ptr<handler_registry> handlers =
+    std::make_shared<handler_registry>();
   worker_actor worker;
   /// Executions found running at start-up.
   std::vector<execution_record> resumed;
@@ -64,7 +63,8 @@ struct runtime::impl {
   std::map<std::string, std::string> latest;
   bool stopped = false;
 
-  graph_ptr find_graph(const std::string& id, const std::string& version) const {
+  graph_ptr find_graph(const std::string& id,
+                       const std::string& version) const {
     std::lock_guard<std::mutex> guard{mtx};
     auto v = version;
     if (v.empty()) {
@@ -77,8 +77,7 @@ struct runtime::impl {
     auto g = graphs.find(id + "@" + v);
     if (g == graphs.end())
       throw error(error_code::unknown_workflow,
-                  "no workflow '" + id + "' version '" + v
-                    + "' is registered");
+                  "no workflow '" + id + "' version '" + v + "' is registered");
     return g->second;
   }
 
@@ -119,8 +118,8 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   sc.dispatch.lease = cfg.lease;
   d.sched = spawn_scheduler(*d.sys, cfg.store, sc);
   try {
-    auto report = ask<recovery_report>(*d.sys, d.sched.supervisor,
-                                       recover_atom::value);
+    auto report =
+      ask<recovery_report>(*d.sys, d.sched.supervisor, recover_atom::value);
     for (auto& def : report.workflows) {
       try {
         d.add_graph(workflow_graph::compile(parse_ir(def.ir_json)));
@@ -144,8 +143,8 @@ void runtime::register_handler(const std::string& kind, node_handler fn,
   impl_->handlers->add_kind(kind, handler_entry{std::move(fn), blocking});
 }
 
-void runtime::register_queue_handler(const std::string& queue,
-                                     node_handler fn, bool blocking) {
+void runtime::register_queue_handler(const std::string& queue, node_handler fn,
+                                     bool blocking) {
   impl_->handlers->add_queue(queue, handler_entry{std::move(fn), blocking});
 }
 
@@ -157,8 +156,8 @@ std::string runtime::register_workflow(const std::string& ir_json) {
   auto& d = *impl_;
   d.check_running();
   auto graph = workflow_graph::compile(parse_ir(ir_json));
-  auto key = ask<std::string>(*d.sys, d.sched.supervisor,
-                              register_atom::value, ir_json);
+  auto key =
+    ask<std::string>(*d.sys, d.sched.supervisor, register_atom::value, ir_json);
   d.add_graph(graph);
   return key;
 }
@@ -192,8 +191,8 @@ runtime::missing_handlers(const std::string& workflow_id,
   std::vector<std::string> missing;
   for (auto& node : graph->nodes())
     if (!impl_->handlers->has(node.kind_type, node.queue_type))
-      missing.push_back("node '" + node.id + "' has kind '" + node.kind_type
-                        + "'");
+      missing.push_back("node '" + node.id + "' has kind '" + node.kind_type +
+                        "'");
   return missing;
 }
 
@@ -204,14 +203,14 @@ std::string runtime::start(const std::string& workflow_id,
   d.check_running();
   if (!input.is_object())
     throw error(error_code::bad_input,
-                "the input of an execution must be a JSON object, not "
-                  + std::string{input.type_name()});
+                "the input of an execution must be a JSON object, not " +
+                  std::string{input.type_name()});
   auto graph = d.find_graph(workflow_id, version);
   if (d.cfg.worker_slots > 0) {
     auto missing = missing_handlers(workflow_id, graph->version());
     if (!missing.empty()) {
-      std::string msg = "workflow '" + workflow_id
-                        + "' cannot start: no handler for";
+      std::string msg =
+        "workflow '" + workflow_id + "' cannot start: no handler for";
       for (auto& m : missing)
         msg += "\n  - " + m;
       throw error(error_code::missing_handler, msg);
@@ -244,8 +243,7 @@ void runtime::on_result(const std::string& execution_id,
   });
 }
 
-std::future<execution_result>
-runtime::result(const std::string& execution_id) {
+std::future<execution_result> runtime::result(const std::string& execution_id) {
   auto& d = *impl_;
   d.check_running();
   auto p = std::make_shared<std::promise<execution_result>>();

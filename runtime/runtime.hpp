@@ -61,9 +61,7 @@ struct execution_result {
   /// Why it failed or was cancelled, else empty.
   std::string error;
 
-  bool completed() const noexcept {
-    return status == "completed";
-  }
+  bool completed() const noexcept { return status == "completed"; }
 };
 
 /// What is known of an execution now.
@@ -83,7 +81,7 @@ struct execution_status {
 /// The local worker starts taking work at the first `start()` or
 /// `resume()`, so register handlers before either.
 class runtime {
-public:
+ public:
   explicit runtime(runtime_config cfg = {});
 
   /// Shuts down (see `shutdown`).
@@ -111,9 +109,9 @@ public:
 
   /// Node kinds of a registered workflow without a handler, as
   /// "node 'x' has kind 'y'" lines; empty when every node can run.
-  std::vector<std::string> missing_handlers(const std::string& workflow_id,
-                                            const std::string& version
-                                            = {}) const;
+  std::vector<std::string>
+  missing_handlers(const std::string& workflow_id,
+                   const std::string& version = {}) const;
 
   /// Starts the local worker on what recovery found, and returns the ids of
   /// the executions that were running in the store when the runtime was
@@ -151,7 +149,7 @@ public:
   /// Stops every actor and waits for them; idempotent.
   void shutdown();
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -83,31 +83,26 @@ item_status status_from(const std::string& s) {
                  item_status::dead, item_status::cancelled})
     if (to_string(x) == s)
       return x;
-  throw error(error_code::store_failure, "unknown work item status '" + s
-                                           + "' in the store");
+  throw error(error_code::store_failure,
+              "unknown work item status '" + s + "' in the store");
 }
 
 /// A prepared statement that resets itself.
 class stmt {
-public:
+ public:
   stmt() = default;
   stmt(sqlite3* db, const char* sql) {
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &ptr_,
-                           nullptr)
-        != SQLITE_OK)
+                           nullptr) != SQLITE_OK)
       throw error(error_code::store_failure,
-                  std::string{"cannot prepare statement: "}
-                    + sqlite3_errmsg(db));
+                  std::string{"cannot prepare statement: "} +
+                    sqlite3_errmsg(db));
   }
-  ~stmt() {
-    sqlite3_finalize(ptr_);
-  }
+  ~stmt() { sqlite3_finalize(ptr_); }
   stmt(const stmt&) = delete;
   stmt& operator=(const stmt&) = delete;
 
-  sqlite3_stmt* get() {
-    return ptr_;
-  }
+  sqlite3_stmt* get() { return ptr_; }
 
   stmt& bind(int i, const std::string& x) {
     sqlite3_bind_text(ptr_, i, x.data(), static_cast<int>(x.size()),
@@ -145,18 +140,16 @@ public:
                            static_cast<size_t>(n)}
              : std::string{};
   }
-  int64_t i64(int col) {
-    return sqlite3_column_int64(ptr_, col);
-  }
+  int64_t i64(int col) { return sqlite3_column_int64(ptr_, col); }
 
-private:
+ private:
   sqlite3_stmt* ptr_ = nullptr;
 };
 
-const char* item_columns
-  = "id, execution_id, node_id, queue_type, payload, attempt, max_attempts, "
-    "created_at, lease_expires_at, worker_id, tenant_id, not_before, fence, "
-    "status";
+const char* item_columns =
+  "id, execution_id, node_id, queue_type, payload, attempt, max_attempts, "
+  "created_at, lease_expires_at, worker_id, tenant_id, not_before, fence, "
+  "status";
 
 work_item read_item(stmt& s, int first = 0) {
   work_item x;
@@ -229,8 +222,8 @@ struct sqlite_store::statements {
       insert_dead_letter(db, "INSERT OR REPLACE INTO dead_letters (item_id, "
                              "error, dead_at) VALUES (?1, ?2, ?3)"),
       delete_dead_letter(db, "DELETE FROM dead_letters WHERE item_id = ?1"),
-      select_item(db, (std::string{"SELECT "} + item_columns
-                       + " FROM work_items WHERE id = ?1")
+      select_item(db, (std::string{"SELECT "} + item_columns +
+                       " FROM work_items WHERE id = ?1")
                         .c_str()) {
     // nop
   }
@@ -241,8 +234,7 @@ void sqlite_store::fail(const std::string& what, int rc) {
   msg += db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   if (rc == SQLITE_NOTADB)
     msg = "'" + path_ + "' is not a jamjet database (not an SQLite file)";
-  else if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN
-           || rc == SQLITE_PERM)
+  else if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
     msg += ": check that the file and its directory are writable";
   else if (rc == SQLITE_FULL)
     msg += ": the disk (or the store's size limit) is full";
@@ -267,12 +259,12 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
   if (!opts.read_only) {
     // One owner per store: an advisory lock the OS drops when we die.
     auto lock_path = path + ".lock";
-    st->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
-                          0644);
+    st->lock_fd_ =
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (st->lock_fd_ < 0)
-      throw error(error_code::store_failure,
-                  "cannot open lock file '" + lock_path
-                    + "': " + std::strerror(errno));
+      throw error(error_code::store_failure, "cannot open lock file '" +
+                                               lock_path +
+                                               "': " + std::strerror(errno));
     if (::flock(st->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
       char buf[32] = {};
       auto n = ::pread(st->lock_fd_, buf, sizeof(buf) - 1, 0);
@@ -281,13 +273,12 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
       while (!holder.empty() && (holder.back() == '\n'))
         holder.pop_back();
       throw error(error_code::store_failure,
-                  "store '" + path + "' is in use by process " + holder
-                    + "; stop it first or use another --db");
+                  "store '" + path + "' is in use by process " + holder +
+                    "; stop it first or use another --db");
     }
     auto pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(st->lock_fd_, 0) == 0)
-      [[maybe_unused]] auto w = ::pwrite(st->lock_fd_, pid.data(),
-                                         pid.size(), 0);
+    if (::ftruncate(st->lock_fd_, 0) == 0) [[maybe_unused]]
+      auto w = ::pwrite(st->lock_fd_, pid.data(), pid.size(), 0);
   }
   int flags = opts.read_only ? SQLITE_OPEN_READONLY
                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -322,7 +313,8 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
       st->fail("cannot read store", step_rc);
     if (any && !ours)
       throw error(error_code::store_failure,
-                  "'" + path + "' is an SQLite database but not a jamjet "
+                  "'" + path +
+                    "' is an SQLite database but not a jamjet "
                     "store; refusing to touch it");
     if (!any && opts.read_only)
       throw error(error_code::store_failure,
@@ -333,9 +325,9 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
     st->exec(opts.synchronous_full ? "PRAGMA synchronous = FULL"
                                    : "PRAGMA synchronous = NORMAL");
     if (opts.max_page_count > 0)
-      st->exec(("PRAGMA max_page_count = "
-                + std::to_string(opts.max_page_count))
-                 .c_str());
+      st->exec(
+        ("PRAGMA max_page_count = " + std::to_string(opts.max_page_count))
+          .c_str());
     st->init_schema();
   } else {
     sqlite3_busy_timeout(st->db_, 5000);
@@ -350,9 +342,9 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
     version.reset();
     if (found > schema_version)
       throw error(error_code::store_failure,
-                  "store '" + path + "' has schema version "
-                    + std::to_string(found) + "; this build knows up to "
-                    + std::to_string(schema_version) + ": upgrade jamjet");
+                  "store '" + path + "' has schema version " +
+                    std::to_string(found) + "; this build knows up to " +
+                    std::to_string(schema_version) + ": upgrade jamjet");
   }
   if (!opts.read_only) {
     st->stmts_ = std::make_unique<statements>(st->db_);
@@ -368,8 +360,8 @@ void sqlite_store::init_schema() {
   exec(schema_sql);
   // Migrations go here, keyed by the stored schema version.
   exec(("INSERT OR IGNORE INTO jamjet_meta (key, value) VALUES "
-        "('schema_version', '"
-        + std::to_string(schema_version) + "')")
+        "('schema_version', '" +
+        std::to_string(schema_version) + "')")
          .c_str());
   exec("COMMIT");
 }
@@ -388,8 +380,8 @@ void sqlite_store::load_caches() {
       fail("cannot read executions", rc);
   }
   {
-    stmt s{db_, (std::string{"SELECT "} + item_columns
-                 + " FROM work_items WHERE status IN ('ready', 'leased')")
+    stmt s{db_, (std::string{"SELECT "} + item_columns +
+                 " FROM work_items WHERE status IN ('ready', 'leased')")
                   .c_str()};
     while (s.row(rc)) {
       auto item = read_item(s);
@@ -702,8 +694,8 @@ std::vector<work_item> sqlite_store::open_items() {
     for (auto& [id, item] : open_items_)
       result.push_back(item);
   } else {
-    stmt s{db_, (std::string{"SELECT "} + item_columns
-                 + " FROM work_items WHERE status IN ('ready', 'leased')")
+    stmt s{db_, (std::string{"SELECT "} + item_columns +
+                 " FROM work_items WHERE status IN ('ready', 'leased')")
                   .c_str()};
     int rc = SQLITE_OK;
     while (s.row(rc))
@@ -717,9 +709,9 @@ std::vector<work_item> sqlite_store::open_items() {
 }
 
 std::vector<dead_letter> sqlite_store::dead_letters() {
-  stmt s{db_, (std::string{"SELECT d.error, d.dead_at, "} + item_columns
-               + " FROM dead_letters d JOIN work_items w ON w.id = "
-                 "d.item_id ORDER BY d.item_id")
+  stmt s{db_, (std::string{"SELECT d.error, d.dead_at, "} + item_columns +
+               " FROM dead_letters d JOIN work_items w ON w.id = "
+               "d.item_id ORDER BY d.item_id")
                 .c_str()};
   std::vector<dead_letter> result;
   int rc = SQLITE_OK;
@@ -742,9 +734,9 @@ caf::error sqlite_store::put_workflow(const std::string& workflow_id,
     if (*existing == ir_json)
       return caf::none;
     return make_error(error_code::invalid_workflow,
-                      "workflow '" + workflow_id + "' version '" + version
-                        + "' is already registered with a different "
-                          "definition; bump its version");
+                      "workflow '" + workflow_id + "' version '" + version +
+                        "' is already registered with a different "
+                        "definition; bump its version");
   }
   stmt s{db_, "INSERT INTO workflows (workflow_id, version, ir_json, "
               "created_at) VALUES (?1, ?2, ?3, strftime('%s','now') * 1000)"};

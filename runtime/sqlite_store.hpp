@@ -39,7 +39,7 @@ struct sqlite_options {
 
 /// The SQLite store.
 class sqlite_store : public store {
-public:
+ public:
   /// Opens (creating when needed, unless read-only) the store at `path`.
   /// Throws `jamjet::error(store_failure)` with a clear message when the
   /// file is locked by another process, not a jamjet database, of a newer
@@ -49,9 +49,7 @@ public:
 
   ~sqlite_store() override;
 
-  bool blocking() const noexcept override {
-    return true;
-  }
+  bool blocking() const noexcept override { return true; }
 
   std::vector<caf::expected<commit_result>>
   apply(const std::vector<command>& batch) override;
@@ -85,11 +83,9 @@ public:
   /// The schema version this build writes.
   static constexpr int schema_version = 1;
 
-  const std::string& path() const noexcept {
-    return path_;
-  }
+  const std::string& path() const noexcept { return path_; }
 
-private:
+ private:
   sqlite_store() = default;
 
   struct statements;

@@ -92,8 +92,8 @@ typename Inspector::result_type inspect(Inspector& f, recovered_execution& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recovery_snapshot& x) {
-  return f(caf::meta::type_name("recovery_snapshot"), x.workflows,
-           x.executions, x.items);
+  return f(caf::meta::type_name("recovery_snapshot"), x.workflows, x.executions,
+           x.items);
 }
 
 template <class Inspector>
@@ -103,7 +103,7 @@ typename Inspector::result_type inspect(Inspector& f, recovery_report& x) {
 
 /// Abstract store.
 class store {
-public:
+ public:
   virtual ~store();
 
   /// Whether calls block on I/O; the backend then runs on its own thread.
@@ -119,8 +119,7 @@ public:
 
   /// Events of an execution with sequence >= `from`, in order.
   virtual std::vector<event> read_events(const std::string& execution_id,
-                                         uint64_t from = 1)
-    = 0;
+                                         uint64_t from = 1) = 0;
 
   /// An execution, if known.
   virtual std::optional<execution_record>
@@ -139,13 +138,11 @@ public:
   /// same text again is fine, a different text is `invalid_workflow`).
   virtual caf::error put_workflow(const std::string& workflow_id,
                                   const std::string& version,
-                                  const std::string& ir_json)
-    = 0;
+                                  const std::string& ir_json) = 0;
 
   /// A stored workflow definition's JSON text.
   virtual std::optional<std::string>
-  find_workflow(const std::string& workflow_id, const std::string& version)
-    = 0;
+  find_workflow(const std::string& workflow_id, const std::string& version) = 0;
 
   /// Every stored workflow definition, in registration order.
   virtual std::vector<workflow_definition> workflows() = 0;

@@ -2,8 +2,8 @@
 
 #include <caf/atom.hpp>
 
-#include "messages/error.hpp"
 #include "actors/actor_types.hpp"
+#include "messages/error.hpp"
 #include "messages/type_registry.hpp"
 
 namespace jamjet {
@@ -11,15 +11,14 @@ namespace jamjet {
 system_config::system_config() {
   jamjet::add_message_types(*this);
   add_actor_types(*this);
-  add_error_category(error_category,
-                     [](uint8_t code, caf::atom_value,
-                        const caf::message& ctx) -> std::string {
-                       auto name = to_string(static_cast<error_code>(code));
-                       if (ctx.size() == 1
-                           && ctx.match_element<std::string>(0))
-                         return name + ": " + ctx.get_as<std::string>(0);
-                       return name;
-                     });
+  add_error_category(
+    error_category,
+    [](uint8_t code, caf::atom_value, const caf::message& ctx) -> std::string {
+      auto name = to_string(static_cast<error_code>(code));
+      if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+        return name + ": " + ctx.get_as<std::string>(0);
+      return name;
+    });
   // Keep CAF's own console output quiet; the project logs with spdlog.
   set("logger.console", caf::atom("none"));
 }

@@ -12,7 +12,7 @@ namespace jamjet {
 /// CAF configuration with every message type and error category of the
 /// project registered.
 class system_config : public caf::actor_system_config {
-public:
+ public:
   system_config();
 
   /// Sets the number of CAF scheduler threads (0 keeps CAF's default).

@@ -15,7 +15,7 @@ namespace jamjet {
 /// Runs submitted jobs on `size` threads, in submission order per thread.
 /// The destructor runs what is queued, then joins.
 class thread_pool {
-public:
+ public:
   explicit thread_pool(size_t size);
   ~thread_pool();
 
@@ -25,7 +25,7 @@ public:
   /// Queues `job` for a free thread.
   void submit(std::function<void()> job);
 
-private:
+ private:
   void run();
 
   std::mutex mtx_;

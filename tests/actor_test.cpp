@@ -69,16 +69,13 @@ struct fixture {
     run();
   }
 
-  void run() {
-    sched->run();
-  }
+  void run() { sched->run(); }
 
   std::shared_ptr<worker_log> add_worker(const std::string& id,
                                          uint32_t slots) {
     auto log = std::make_shared<worker_log>();
-    workers.push_back(
-      sys->spawn(scripted_worker, worker_host_actor{s.dispatcher}, id, slots,
-                 log));
+    workers.push_back(sys->spawn(
+      scripted_worker, worker_host_actor{s.dispatcher}, id, slots, log));
     run();
     return log;
   }
@@ -154,34 +151,35 @@ std::string chain_ir(const std::string& id, int n,
     auto name = "n" + std::to_string(i);
     if (i > 0)
       nodes += ",";
-    nodes += "\"" + name + "\":{\"id\":\"" + name
-             + "\",\"kind\":{\"type\":\"tool\"},\"retry_policy\":" + policy
-             + "}";
+    nodes += "\"" + name + "\":{\"id\":\"" + name +
+             "\",\"kind\":{\"type\":\"tool\"},\"retry_policy\":" + policy + "}";
     if (i > 0)
       edges += ",";
-    edges += "{\"from\":\"" + name + "\",\"to\":\""
-             + (i + 1 < n ? "n" + std::to_string(i + 1) : std::string{"end"})
-             + "\"}";
+    edges += "{\"from\":\"" + name + "\",\"to\":\"" +
+             (i + 1 < n ? "n" + std::to_string(i + 1) : std::string{"end"}) +
+             "\"}";
   }
-  return "{\"workflow_id\":\"" + id
-         + "\",\"version\":\"1\",\"start_node\":\"n0\",\"nodes\":{" + nodes
-         + "},\"edges\":[" + edges + "]}";
+  return "{\"workflow_id\":\"" + id +
+         "\",\"version\":\"1\",\"start_node\":\"n0\",\"nodes\":{" + nodes +
+         "},\"edges\":[" + edges + "]}";
 }
 
 /// start -> m0..m{w-1} -> join
 std::string fan_ir(const std::string& id, int w) {
-  std::string nodes = "\"start\":{\"id\":\"start\",\"kind\":{\"type\":\"tool\"}},"
-                      "\"join\":{\"id\":\"join\",\"kind\":{\"type\":\"tool\"}}";
+  std::string nodes =
+    "\"start\":{\"id\":\"start\",\"kind\":{\"type\":\"tool\"}},"
+    "\"join\":{\"id\":\"join\",\"kind\":{\"type\":\"tool\"}}";
   std::string edges = "{\"from\":\"join\",\"to\":\"end\"}";
   for (int i = 0; i < w; ++i) {
     auto m = "m" + std::to_string(i);
-    nodes += ",\"" + m + "\":{\"id\":\"" + m + "\",\"kind\":{\"type\":\"tool\"}}";
-    edges += ",{\"from\":\"start\",\"to\":\"" + m + "\"},{\"from\":\"" + m
-             + "\",\"to\":\"join\"}";
+    nodes +=
+      ",\"" + m + "\":{\"id\":\"" + m + "\",\"kind\":{\"type\":\"tool\"}}";
+    edges += ",{\"from\":\"start\",\"to\":\"" + m + "\"},{\"from\":\"" + m +
+             "\",\"to\":\"join\"}";
   }
-  return "{\"workflow_id\":\"" + id
-         + "\",\"version\":\"1\",\"start_node\":\"start\",\"nodes\":{" + nodes
-         + "},\"edges\":[" + edges + "]}";
+  return "{\"workflow_id\":\"" + id +
+         "\",\"version\":\"1\",\"start_node\":\"start\",\"nodes\":{" + nodes +
+         "},\"edges\":[" + edges + "]}";
 }
 
 } // namespace
@@ -206,11 +204,11 @@ TEST_CASE("a linear workflow schedules in dependency order and completes",
   f.complete(log->items[1], R"({"y":2})");
   CHECK(f.status("e1") == "completed");
   CHECK(f.store->find_execution("e1")->result == R"({"x":1,"y":2})");
-  CHECK(f.kinds("e1")
-        == std::vector<std::string>{
-          "workflow_started", "node_scheduled:a", "node_started:a",
-          "node_completed:a", "node_scheduled:b", "node_started:b",
-          "node_completed:b", "workflow_completed"});
+  CHECK(f.kinds("e1") ==
+        std::vector<std::string>{"workflow_started", "node_scheduled:a",
+                                 "node_started:a", "node_completed:a",
+                                 "node_scheduled:b", "node_started:b",
+                                 "node_completed:b", "workflow_completed"});
 }
 
 TEST_CASE("a terminal failure fails the workflow and its successor never runs",
@@ -226,8 +224,8 @@ TEST_CASE("a terminal failure fails the workflow and its successor never runs",
   f.fail(log->items[0], "boom", false);
   CHECK(log->items.size() == 1);
   CHECK(f.status("e1") == "failed");
-  CHECK(f.store->find_execution("e1")->result.find("boom")
-        != std::string::npos);
+  CHECK(f.store->find_execution("e1")->result.find("boom") !=
+        std::string::npos);
   for (auto& k : f.kinds("e1"))
     CHECK(k.find(":b") == std::string::npos);
   // A non-retryable failure is dead-lettered too, so it can be redriven.

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -50,9 +50,7 @@ struct scratch_dir {
     path = ::mkdtemp(tmpl);
   }
 
-  ~scratch_dir() {
-    std::system(("rm -rf '" + path + "'").c_str());
-  }
+  ~scratch_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
 
   std::string write(const std::string& name, const std::string& text,
                     bool executable = false) {
@@ -86,8 +84,7 @@ TEST_CASE("help works everywhere and misuse exits 2", "[cli]") {
   CHECK(bogus.exit_code == 2);
   CHECK(contains(bogus.err, "--bogus"));
   CHECK(jamjet_cli({"--log-level", "loud", "run", example("pipeline.json")})
-          .exit_code
-        == 2);
+          .exit_code == 2);
 }
 
 TEST_CASE("validate names each problem of a bad workflow", "[cli]") {
@@ -96,8 +93,10 @@ TEST_CASE("validate names each problem of a bad workflow", "[cli]") {
     const char* needle;
   };
   std::vector<expectation> cases{
-    {"malformed.json", "line"},      {"cycle.json", "cycle"},
-    {"unknown_edge.json", "unknown"}, {"no_start.json", "start_node"},
+    {"malformed.json", "line"},
+    {"cycle.json", "cycle"},
+    {"unknown_edge.json", "unknown"},
+    {"no_start.json", "start_node"},
     {"unreachable.json", "unreachable"},
     {"unknown_policy.json", "retry policy"},
     {"wrong_type.json", "kind"},
@@ -120,8 +119,8 @@ TEST_CASE("validate names node kinds without a handler", "[cli]") {
   CHECK(contains(res.err, "node '__plan__' has kind 'model'"));
   CHECK(contains(res.err, "has kind 'condition'"));
   CHECK(contains(res.err, "has kind 'limit_exceeded'"));
-  auto ok = jamjet_cli({"validate", fixture("hello_agent_ir.json"),
-                        "--handler", "model=cat"});
+  auto ok = jamjet_cli(
+    {"validate", fixture("hello_agent_ir.json"), "--handler", "model=cat"});
   CHECK(ok.exit_code == 0);
   CHECK(jamjet_cli({"validate", example("pipeline.json")}).exit_code == 0);
 }
@@ -140,7 +139,8 @@ TEST_CASE("run takes its input inline or from a file", "[cli]") {
   auto wf = dir.write("wf.json", R"({"workflow_id":"n","version":"1",
     "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"noop",
     "state_patch":{"b":2}}}},"edges":[{"from":"a","to":"end"}]})");
-  auto inline_run = jamjet_cli({"run", wf, "--memory", "--input", R"({"a":1})"});
+  auto inline_run =
+    jamjet_cli({"run", wf, "--memory", "--input", R"({"a":1})"});
   REQUIRE(inline_run.exit_code == 0);
   CHECK(json::parse(inline_run.out) == json{{"a", 1}, {"b", 2}});
   auto input = dir.write("in.json", R"({"a":{"deep":true}})");
@@ -194,15 +194,14 @@ case "$input" in
 esac
 )",
                         true);
-  auto res = jamjet_cli({"run", fixture("hello_agent_ir.json"), "--memory",
-                         "--input", R"({"query":"why?"})", "--handler",
-                         "model=" + prog});
+  auto res =
+    jamjet_cli({"run", fixture("hello_agent_ir.json"), "--memory", "--input",
+                R"({"query":"why?"})", "--handler", "model=" + prog});
   INFO(res.err);
   REQUIRE(res.exit_code == 0);
-  CHECK(json::parse(res.out)
-        == json{{"query", "why?"}, {"answer", "because"}});
-  auto bad_spec = jamjet_cli(
-    {"run", fixture("hello_agent_ir.json"), "--handler", "model"});
+  CHECK(json::parse(res.out) == json{{"query", "why?"}, {"answer", "because"}});
+  auto bad_spec =
+    jamjet_cli({"run", fixture("hello_agent_ir.json"), "--handler", "model"});
   CHECK(bad_spec.exit_code == 2);
   CHECK(contains(bad_spec.err, "KIND=PROGRAM"));
 }
@@ -310,7 +309,6 @@ TEST_CASE("a store in use, foreign or corrupt is refused with a clear error",
   CHECK(contains(bad.err, "not a jamjet database"));
   CHECK(jamjet_cli({"status", "--db", garbage}).exit_code == 1);
   CHECK(jamjet_cli({"run", example("pipeline.json"), "--db", db, "--memory"})
-          .exit_code
-        == 2);
+          .exit_code == 2);
   CHECK(jamjet_cli({"resume", "--memory"}).exit_code == 2);
 }

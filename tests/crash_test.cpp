@@ -45,15 +45,15 @@ struct crash_workflow {
   explicit crash_workflow(const std::string& runs_file) {
     auto cmd = [&](const std::string& id) {
       std::string script = "cat >/dev/null; sleep 0.03; echo \"$JAMJET_NODE_ID "
-                           "$JAMJET_ATTEMPT\" >> '"
-                           + runs_file
-                           + "'; printf '{\"%s\":%s}' \"$JAMJET_NODE_ID\" "
-                             "\"$JAMJET_ATTEMPT\"";
-      return json{{"id", id},
-                  {"kind", {{"type", "command"},
-                            {"argv", {"sh", "-c", script}}}},
-                  {"retry_policy", "io_default"},
-                  {"node_timeout_secs", 30}};
+                           "$JAMJET_ATTEMPT\" >> '" +
+                           runs_file +
+                           "'; printf '{\"%s\":%s}' \"$JAMJET_NODE_ID\" "
+                           "\"$JAMJET_ATTEMPT\"";
+      return json{
+        {"id", id},
+        {"kind", {{"type", "command"}, {"argv", {"sh", "-c", script}}}},
+        {"retry_policy", "io_default"},
+        {"node_timeout_secs", 30}};
     };
     json nodes = json::object();
     json edges = json::array();
@@ -63,8 +63,8 @@ struct crash_workflow {
     };
     auto edge = [&](size_t from, size_t to) {
       g.add_edge(from, to);
-      edges.push_back({{"from", g.ids[from]}, {"to", g.ids[to]},
-                       {"condition", nullptr}});
+      edges.push_back(
+        {{"from", g.ids[from]}, {"to", g.ids[to]}, {"condition", nullptr}});
     };
     auto start = add("start");
     auto join = add("join");
@@ -79,7 +79,8 @@ struct crash_workflow {
       edge(prev, t);
       prev = t;
     }
-    edges.push_back({{"from", g.ids[prev]}, {"to", "end"}, {"condition", nullptr}});
+    edges.push_back(
+      {{"from", g.ids[prev]}, {"to", "end"}, {"condition", nullptr}});
     json_text = json{{"workflow_id", "crashy"},
                      {"version", "1"},
                      {"start_node", "start"},
@@ -91,11 +92,10 @@ struct crash_workflow {
   }
 };
 
-subprocess_result jamjet_cli(std::vector<std::string> args,
-                             std::chrono::milliseconds kill_after
-                             = std::chrono::milliseconds{0},
-                             std::vector<std::pair<std::string, std::string>>
-                               env = {}) {
+subprocess_result
+jamjet_cli(std::vector<std::string> args,
+           std::chrono::milliseconds kill_after = std::chrono::milliseconds{0},
+           std::vector<std::pair<std::string, std::string>> env = {}) {
   subprocess_options opts;
   opts.argv.push_back(JAMJET_CLI_PATH);
   for (auto& a : args)
@@ -171,9 +171,8 @@ TEST_CASE("kill -9 at random instants, then resume", "[crash]") {
     std::ofstream{dir.path + "/wf.json"} << wf.json_text;
     auto after = std::chrono::milliseconds{delay(rng)};
     INFO("round " << round << ", killed after " << after.count() << " ms");
-    auto killed = jamjet_cli({"run", dir.path + "/wf.json", "--db", db,
-                              "--lease", "0.5"},
-                             after);
+    auto killed = jamjet_cli(
+      {"run", dir.path + "/wf.json", "--db", db, "--lease", "0.5"}, after);
     if (!killed.cancelled) {
       // It finished before the kill: still a valid data point.
       CHECK(killed.exit_code == 0);
@@ -193,10 +192,10 @@ TEST_CASE("kill -9 inside group commits, then resume", "[crash]") {
     crash_workflow wf{runs};
     std::ofstream{dir.path + "/wf.json"} << wf.json_text;
     INFO("killed inside transaction " << k);
-    auto killed = jamjet_cli(
-      {"run", dir.path + "/wf.json", "--db", db, "--lease", "0.5"},
-      std::chrono::milliseconds{0},
-      {{"JAMJET_TEST_KILL_IN_COMMIT", std::to_string(k)}});
+    auto killed =
+      jamjet_cli({"run", dir.path + "/wf.json", "--db", db, "--lease", "0.5"},
+                 std::chrono::milliseconds{0},
+                 {{"JAMJET_TEST_KILL_IN_COMMIT", std::to_string(k)}});
     if (killed.term_signal == SIGKILL)
       ++kills;
     else

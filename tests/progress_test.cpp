@@ -46,8 +46,7 @@ std::vector<std::string> ids(const progress& p,
 
 } // namespace
 
-TEST_CASE("graphs are ranked topologically with ties broken by id",
-          "[graph]") {
+TEST_CASE("graphs are ranked topologically with ties broken by id", "[graph]") {
   auto g = diamond();
   REQUIRE(g->size() == 4);
   CHECK(g->node(0).id == "start");
@@ -91,8 +90,7 @@ TEST_CASE("the fold tracks nodes, state and completion", "[progress]") {
   CHECK(ids(p, p.runnable(10)) == std::vector<std::string>{"a", "b"});
   CHECK(ids(p, p.runnable(1)) == std::vector<std::string>{"a"});
   CHECK(ids(p, p.runnable(10, {1})) == std::vector<std::string>{"b"});
-  log.add(node_scheduled{"a", "python_tool"})
-    .add(node_scheduled{"b", "model"});
+  log.add(node_scheduled{"a", "python_tool"}).add(node_scheduled{"b", "model"});
   for (size_t i = 4; i < log.events.size(); ++i)
     p.fold(log.events[i]);
   CHECK(p.in_flight() == 2);
@@ -107,8 +105,7 @@ TEST_CASE("the fold tracks nodes, state and completion", "[progress]") {
     p.fold(log.events[i]);
   CHECK(p.in_flight() == 0);
   CHECK_FALSE(p.failure());
-  CHECK(p.state()
-        == nlohmann::json::parse(R"({"s":1,"m":{"x":1,"y":2}})"));
+  CHECK(p.state() == nlohmann::json::parse(R"({"s":1,"m":{"x":1,"y":2}})"));
   CHECK(ids(p, p.runnable(10)) == std::vector<std::string>{"join"});
   CHECK_FALSE(p.all_done());
   log.add(node_scheduled{"join", "general"})
@@ -241,8 +238,8 @@ TEST_CASE("event rules guard the execution's life", "[items]") {
   command later;
   later.execution_id = "e";
   later.events.emplace_back(node_scheduled{"n", "general"});
-  CHECK(code_of(check_events(later, false, false))
-        == error_code::unknown_execution);
+  CHECK(code_of(check_events(later, false, false)) ==
+        error_code::unknown_execution);
   CHECK_FALSE(check_events(later, true, false));
   CHECK(check_events(later, true, true));
   command bad_order;

@@ -53,8 +53,7 @@ std::string crash_at_b(std::shared_ptr<store> st) {
 
 } // namespace
 
-TEST_CASE("a new runtime resumes what an old one left running",
-          "[recovery]") {
+TEST_CASE("a new runtime resumes what an old one left running", "[recovery]") {
   auto st = std::make_shared<memory_store>();
   auto id = crash_at_b(st);
   // The stop recorded no failure: b is still leased, the execution running.

@@ -92,8 +92,8 @@ TEST_CASE("a diamond joins both branches; the input is the initial state",
              {"from":"j","to":"end"}]})");
   auto res = rt.wait(rt.start("d", json{{"in", true}}));
   CHECK(res.completed());
-  CHECK(res.state
-        == json{{"in", true}, {"s", 1}, {"l", 1}, {"r", 1}, {"j", 1}});
+  CHECK(res.state ==
+        json{{"in", true}, {"s", 1}, {"l", 1}, {"r", 1}, {"j", 1}});
 }
 
 TEST_CASE("a transient failure is retried and then completes", "[runtime]") {
@@ -134,12 +134,12 @@ TEST_CASE("starting is refused for bad input, unknown workflows and missing "
     }
     return error_code::unavailable;
   };
-  CHECK(code_of_call([&] { rt.start("lin", json::array()); })
-        == error_code::bad_input);
-  CHECK(code_of_call([&] { rt.start("nope"); })
-        == error_code::unknown_workflow);
-  CHECK(code_of_call([&] { rt.start("lin", json::object(), "9"); })
-        == error_code::unknown_workflow);
+  CHECK(code_of_call([&] { rt.start("lin", json::array()); }) ==
+        error_code::bad_input);
+  CHECK(code_of_call([&] { rt.start("nope"); }) ==
+        error_code::unknown_workflow);
+  CHECK(code_of_call([&] { rt.start("lin", json::object(), "9"); }) ==
+        error_code::unknown_workflow);
   rt.register_workflow(R"({"workflow_id":"m","version":"1","start_node":"a",
     "nodes":{"a":{"id":"a","kind":{"type":"model"}},
              "b":{"id":"b","kind":{"type":"mystery"}}},
@@ -153,23 +153,21 @@ TEST_CASE("starting is refused for bad input, unknown workflows and missing "
     CHECK(what.find("node 'a' has kind 'model'") != std::string::npos);
     CHECK(what.find("node 'b' has kind 'mystery'") != std::string::npos);
   }
-  CHECK(code_of_call([&] { rt.register_workflow("{not json"); })
-        == error_code::bad_input);
+  CHECK(code_of_call([&] { rt.register_workflow("{not json"); }) ==
+        error_code::bad_input);
   CHECK(code_of_call([&] {
           rt.register_workflow(R"({"workflow_id":"c","version":"1",
             "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"t"}}},
             "edges":[{"from":"a","to":"a"}]})");
-        })
-        == error_code::invalid_workflow);
-  CHECK(code_of_call([&] { rt.status("nope"); })
-        == error_code::unknown_execution);
+        }) == error_code::invalid_workflow);
+  CHECK(code_of_call([&] { rt.status("nope"); }) ==
+        error_code::unknown_execution);
   // A different definition under a registered id and version is refused.
   CHECK(code_of_call([&] {
           rt.register_workflow(R"({"workflow_id":"lin","version":"1",
             "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"t"}}},
             "edges":[{"from":"a","to":"end"}]})");
-        })
-        == error_code::invalid_workflow);
+        }) == error_code::invalid_workflow);
 }
 
 TEST_CASE("cancel stops a running execution and its handler", "[runtime]") {

@@ -102,8 +102,7 @@ struct store_maker {
 
 } // namespace
 
-TEST_CASE("stores assign contiguous sequences and keep the log",
-          "[store]") {
+TEST_CASE("stores assign contiguous sequences and keep the log", "[store]") {
   auto kind = GENERATE(as<std::string>{}, "memory", "sqlite");
   INFO(kind);
   store_maker m;
@@ -144,16 +143,15 @@ TEST_CASE("stores assign contiguous sequences and keep the log",
   CHECK(all[1].id == "e2");
 }
 
-TEST_CASE("stores refuse commands that break the execution's life",
-          "[store]") {
+TEST_CASE("stores refuse commands that break the execution's life", "[store]") {
   auto kind = GENERATE(as<std::string>{}, "memory", "sqlite");
   INFO(kind);
   store_maker m;
   auto st = m.make(kind);
   commit_ok(*st, start_cmd("e1"));
   CHECK(commit_err(*st, start_cmd("e1")));
-  CHECK(code_of(commit_err(*st, schedule_cmd("ghost", "a")))
-        == error_code::unknown_execution);
+  CHECK(code_of(commit_err(*st, schedule_cmd("ghost", "a"))) ==
+        error_code::unknown_execution);
   command end;
   end.execution_id = "e1";
   end.events.emplace_back(workflow_completed{R"({"done":1})"});
@@ -250,10 +248,11 @@ TEST_CASE("stores keep workflow definitions immutable", "[store]") {
   auto st = m.make(kind);
   CHECK_FALSE(st->put_workflow("wf", "1", "{\"a\":1}"));
   CHECK_FALSE(st->put_workflow("wf", "1", "{\"a\":1}"));
-  CHECK(code_of(st->put_workflow("wf", "1", "{\"a\":2}"))
-        == error_code::invalid_workflow);
+  CHECK(code_of(st->put_workflow("wf", "1", "{\"a\":2}")) ==
+        error_code::invalid_workflow);
   CHECK_FALSE(st->put_workflow("wf", "2", "{\"a\":2}"));
-  CHECK(st->find_workflow("wf", "1") == std::optional<std::string>{"{\"a\":1}"});
+  CHECK(st->find_workflow("wf", "1") ==
+        std::optional<std::string>{"{\"a\":1}"});
   CHECK_FALSE(st->find_workflow("wf", "3"));
   auto all = st->workflows();
   REQUIRE(all.size() == 2);
@@ -295,9 +294,9 @@ TEST_CASE("the SQLite store is owned by one process at a time",
     FAIL("opened a locked store");
   } catch (const error& e) {
     CHECK(e.code() == error_code::store_failure);
-    CHECK(std::string{e.what()}.find("in use by process "
-                                     + std::to_string(::getpid()))
-          != std::string::npos);
+    CHECK(std::string{e.what()}.find("in use by process " +
+                                     std::to_string(::getpid())) !=
+          std::string::npos);
   }
   // Readers need no lock and see committed data.
   sqlite_options ro;
@@ -319,15 +318,14 @@ TEST_CASE("foreign and corrupt files are refused untouched",
     sqlite_store::open(garbage);
     FAIL("opened garbage");
   } catch (const error& e) {
-    CHECK(std::string{e.what()}.find("not a jamjet database")
-          != std::string::npos);
+    CHECK(std::string{e.what()}.find("not a jamjet database") !=
+          std::string::npos);
   }
   auto foreign = dir.path + "/foreign.db";
-  {
-    auto st = sqlite_store::open(foreign);
-  }
+  { auto st = sqlite_store::open(foreign); }
   // Make it someone else's database: drop our meta table, add theirs.
-  std::string cmd = "sqlite3 '" + foreign + "' 'DROP TABLE jamjet_meta' 2>/dev/null";
+  std::string cmd =
+    "sqlite3 '" + foreign + "' 'DROP TABLE jamjet_meta' 2>/dev/null";
   if (std::system(cmd.c_str()) == 0) {
     CHECK_THROWS_WITH(sqlite_store::open(foreign),
                       Catch::Contains("not a jamjet store"));
@@ -352,8 +350,8 @@ TEST_CASE("a full store fails the batch and keeps nothing of it",
   for (int i = 0; i < 200 && !failed; ++i) {
     command c;
     c.execution_id = "e1";
-    c.events.emplace_back(opaque_event{"note", "{\"type\":\"note\",\"t\":\""
-                                                 + big + "\"}"});
+    c.events.emplace_back(
+      opaque_event{"note", "{\"type\":\"note\",\"t\":\"" + big + "\"}"});
     try {
       st->apply({c});
       ++committed_seq;
@@ -377,9 +375,7 @@ TEST_CASE("a read-only file gives a clear error", "[store][sqlite]") {
     SUCCEED("root ignores file permissions; checked for other users only");
   temp_dir dir;
   auto path = dir.path + "/ro.db";
-  {
-    auto st = sqlite_store::open(path);
-  }
+  { auto st = sqlite_store::open(path); }
   ::chmod(path.c_str(), 0444);
   ::chmod(dir.path.c_str(), 0555);
   if (::geteuid() != 0)

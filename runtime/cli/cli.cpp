@@ -15,8 +15,8 @@ namespace jamjet::cli {
 std::string read_file(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
-    throw error(error_code::bad_input, "cannot read '" + path
-                                         + "': " + std::strerror(errno));
+    throw error(error_code::bad_input,
+                "cannot read '" + path + "': " + std::strerror(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -33,9 +33,8 @@ nlohmann::json parse_input(const std::string& arg) {
   if (doc.is_discarded())
     throw error(error_code::bad_input, origin + " is not valid JSON");
   if (!doc.is_object())
-    throw error(error_code::bad_input,
-                origin + " must be a JSON object, not "
-                  + std::string{doc.type_name()});
+    throw error(error_code::bad_input, origin + " must be a JSON object, not " +
+                                         std::string{doc.type_name()});
   return doc;
 }
 

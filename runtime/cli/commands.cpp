@@ -6,11 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
+#include "messages/event_json.hpp"
 #include "runtime/builtin_handlers.hpp"
 #include "runtime/cli/cli.hpp"
-#include "runtime/graph.hpp"
-#include "messages/event_json.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/graph.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/sqlite_store.hpp"
 
@@ -49,8 +49,8 @@ std::vector<std::string> unhandled(const workflow_graph& graph,
   std::vector<std::string> result;
   for (auto& node : graph.nodes())
     if (std::find(kinds.begin(), kinds.end(), node.kind_type) == kinds.end())
-      result.push_back("node '" + node.id + "' has kind '" + node.kind_type
-                       + "'");
+      result.push_back("node '" + node.id + "' has kind '" + node.kind_type +
+                       "'");
   return result;
 }
 
@@ -102,8 +102,8 @@ std::unique_ptr<runtime> make_runtime(const run_options& opts) {
   runtime_config cfg;
   cfg.worker_slots = opts.slots;
   cfg.store = open_store(opts.store);
-  cfg.lease = std::chrono::milliseconds{
-    static_cast<int64_t>(opts.lease_secs * 1000)};
+  cfg.lease =
+    std::chrono::milliseconds{static_cast<int64_t>(opts.lease_secs * 1000)};
   cfg.heartbeat = cfg.lease / 3;
   auto rt = std::make_unique<runtime>(cfg);
   auto timeout = std::chrono::seconds{opts.node_timeout_secs};
@@ -144,10 +144,10 @@ int run_command(const run_options& opts) {
   auto missing = unhandled(*graph, handled_kinds(opts.handlers));
   if (!missing.empty())
     throw error(error_code::missing_handler,
-                "workflow '" + graph->workflow_id()
-                  + "' cannot run: no handler for these node kinds (use "
-                    "--handler KIND=PROGRAM):"
-                  + list(missing));
+                "workflow '" + graph->workflow_id() +
+                  "' cannot run: no handler for these node kinds (use "
+                  "--handler KIND=PROGRAM):" +
+                  list(missing));
   auto rt = make_runtime(opts);
   rt->register_workflow(ir_text);
   auto id = rt->start(graph->workflow_id(), input, graph->version());
@@ -181,10 +181,9 @@ int resume_command(const run_options& opts) {
       rc = exit_failed;
     spdlog::info("execution {} {}", id, result.status);
   }
-  std::cout << nlohmann::json{{"resumed", ids.size()},
-                              {"executions", summary}}
-                 .dump(2)
-            << "\n";
+  std::cout
+    << nlohmann::json{{"resumed", ids.size()}, {"executions", summary}}.dump(2)
+    << "\n";
   return rc;
 }
 
@@ -234,22 +233,21 @@ int dlq_redrive_command(const std::string& db, const std::string& item_id) {
     if (dl.item.id == item_id)
       found = dl;
   if (!found)
-    throw error(error_code::bad_input,
-                "no dead letter '" + item_id + "' in '" + db
-                  + "' (see `jamjet dlq list`)");
+    throw error(error_code::bad_input, "no dead letter '" + item_id + "' in '" +
+                                         db + "' (see `jamjet dlq list`)");
   auto& item = found->item;
   auto rec = st->find_execution(item.execution_id);
   auto ir = rec ? st->find_workflow(rec->workflow_id, rec->workflow_version)
                 : std::nullopt;
   if (!ir)
-    throw error(error_code::store_failure,
-                "the workflow of execution '" + item.execution_id
-                  + "' is missing from the store");
+    throw error(error_code::store_failure, "the workflow of execution '" +
+                                             item.execution_id +
+                                             "' is missing from the store");
   auto graph = workflow_graph::compile(parse_ir(*ir));
   auto rank = graph->rank_of(item.node_id);
-  uint32_t budget = rank >= 0 ? graph->node(static_cast<uint32_t>(rank))
-                                  .max_attempts
-                              : item.max_attempts;
+  uint32_t budget = rank >= 0
+                      ? graph->node(static_cast<uint32_t>(rank)).max_attempts
+                      : item.max_attempts;
   command cmd;
   cmd.execution_id = item.execution_id;
   cmd.now_ms = wall_now_ms();

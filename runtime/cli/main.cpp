@@ -31,16 +31,18 @@ void add_log_level(CLI::App* app, std::string& level) {
 }
 
 void add_store_options(CLI::App* app, jamjet::cli::store_options& opts) {
-  auto db = app->add_option("--db", opts.db,
-                            "SQLite store (created when missing)")
-              ->capture_default_str();
-  app->add_flag("--memory", opts.memory,
-                "Keep state in memory only (lost at exit)")
+  auto db =
+    app->add_option("--db", opts.db, "SQLite store (created when missing)")
+      ->capture_default_str();
+  app
+    ->add_flag("--memory", opts.memory,
+               "Keep state in memory only (lost at exit)")
     ->excludes(db);
-  app->add_option("--synchronous", opts.synchronous,
-                  "SQLite durability: 'full' fsyncs every commit; 'normal' "
-                  "may lose the last commits on power loss (never on a "
-                  "process crash)")
+  app
+    ->add_option("--synchronous", opts.synchronous,
+                 "SQLite durability: 'full' fsyncs every commit; 'normal' "
+                 "may lose the last commits on power loss (never on a "
+                 "process crash)")
     ->check(CLI::IsMember({"full", "normal"}))
     ->capture_default_str();
 }
@@ -52,14 +54,16 @@ void add_handler_options(CLI::App* app, jamjet::cli::run_options& opts) {
   app->add_option("--slots", opts.slots, "Handler slots")
     ->check(CLI::Range(1, 1024))
     ->capture_default_str();
-  app->add_option("--node-timeout", opts.node_timeout_secs,
-                  "Default node timeout in seconds for program handlers")
+  app
+    ->add_option("--node-timeout", opts.node_timeout_secs,
+                 "Default node timeout in seconds for program handlers")
     ->check(CLI::Range(1, 86400 * 7))
     ->capture_default_str();
-  app->add_option("--lease", opts.lease_secs,
-                  "Lease period in seconds: a node whose worker neither "
-                  "reports nor heartbeats for this long is retried; leases "
-                  "held when a process died wait this long after resume")
+  app
+    ->add_option("--lease", opts.lease_secs,
+                 "Lease period in seconds: a node whose worker neither "
+                 "reports nor heartbeats for this long is retried; leases "
+                 "held when a process died wait this long after resume")
     ->check(CLI::Range(0.1, 86400.0))
     ->capture_default_str();
 }
@@ -72,8 +76,9 @@ int main(int argc, char** argv) {
                "JamJet IR workflows"};
   app.require_subcommand(1);
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level,
-                 "Log level on stderr: trace, debug, info, warn, error, off")
+  app
+    .add_option("--log-level", log_level,
+                "Log level on stderr: trace, debug, info, warn, error, off")
     ->check(CLI::IsMember(log_levels))
     ->capture_default_str();
 
