@@ -44,6 +44,24 @@ T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
   return std::move(*result);
 }
 
+using outcome_callback = std::function<void(caf::expected<execution_outcome>)>;
+
+/// A short-lived actor waiting for an execution's end.
+void awaiter(caf::event_based_actor* self, supervisor_actor sup,
+             std::string execution_id, outcome_callback fn) {
+  self->request(sup, caf::infinite, await_atom::value, execution_id)
+    .then([fn](execution_outcome& out) { fn(std::move(out)); },
+          [fn](caf::error& err) { fn(std::move(err)); });
+}
+
+/// Calls `fn` with the outcome of an execution once it ends.
+void await_outcome(caf::actor_system& sys, const supervisor_actor& sup,
+                   const std::string& execution_id, outcome_callback fn) {
+  // Arguments rather than captures: CAF 0.17 dereferences a null tuple for
+  // function actors spawned without arguments (UBSan reports it).
+  sys.spawn(awaiter, sup, execution_id, std::move(fn));
+}
+
 } // namespace
 
 struct runtime::impl {
@@ -229,31 +247,33 @@ void runtime::on_result(const std::string& execution_id,
                         std::function<void(const execution_result&)> fn) {
   auto& d = *impl_;
   d.check_running();
-  auto sup = d.sched.supervisor;
-  d.sys->spawn([sup, execution_id, fn](caf::event_based_actor* self) {
-    self->request(sup, caf::infinite, await_atom::value, execution_id)
-      .then([fn](execution_outcome& out) { fn(to_result(out)); },
-            [fn, execution_id](caf::error& err) {
-              execution_result r;
-              r.execution_id = execution_id;
-              r.status = "failed";
-              r.error = error_message(err);
-              fn(r);
-            });
-  });
+  await_outcome(*d.sys, d.sched.supervisor, execution_id,
+                [fn, execution_id](caf::expected<execution_outcome> out) {
+                  if (out) {
+                    fn(to_result(*out));
+                    return;
+                  }
+                  execution_result r;
+                  r.execution_id = execution_id;
+                  r.status = "failed";
+                  r.error = error_message(out.error());
+                  fn(r);
+                });
 }
 
-std::future<execution_result> runtime::result(const std::string& execution_id) {
+std::future<execution_result>
+runtime::result(const std::string& execution_id) {
   auto& d = *impl_;
   d.check_running();
   auto p = std::make_shared<std::promise<execution_result>>();
   auto fut = p->get_future();
-  auto sup = d.sched.supervisor;
-  d.sys->spawn([sup, execution_id, p](caf::event_based_actor* self) {
-    self->request(sup, caf::infinite, await_atom::value, execution_id)
-      .then([p](execution_outcome& out) { p->set_value(to_result(out)); },
-            [p](caf::error& err) { p->set_exception(to_exception(err)); });
-  });
+  await_outcome(*d.sys, d.sched.supervisor, execution_id,
+                [p](caf::expected<execution_outcome> out) {
+                  if (out)
+                    p->set_value(to_result(*out));
+                  else
+                    p->set_exception(to_exception(out.error()));
+                });
   return fut;
 }
 
