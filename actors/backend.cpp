@@ -19,6 +19,8 @@ struct backend_state {
   backend_config cfg;
   std::vector<pending_command> pending;
   bool flush_scheduled = false;
+  /// A delayed flush is pending for commands that are not urgent.
+  bool lazy_flush_armed = false;
   /// Set when the store failed: every later command is refused.
   std::string broken;
   std::vector<event_sink_actor> event_sinks;
@@ -33,6 +35,7 @@ using backend_ptr = backend_actor::stateful_pointer<backend_state>;
 void flush(backend_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
+  st.lazy_flush_armed = false;
   if (st.pending.empty())
     return;
   auto batch = std::move(st.pending);
@@ -90,15 +93,19 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
       if (!s.broken.empty())
         return refused();
       auto rp = self->make_response_promise<commit_result>();
+      bool urgent = cmd.urgent;
       s.pending.push_back(pending_command{std::move(cmd), rp});
       if (!s.st->blocking() || s.pending.size() >= s.cfg.max_batch) {
         // Nothing to gain from batching in memory; a full batch goes now.
         flush(self);
-      } else if (!s.flush_scheduled) {
+      } else if (urgent && !s.flush_scheduled) {
         // The flush message queues behind every command already waiting,
         // so they all land in the same transaction.
         s.flush_scheduled = true;
         self->send(self, flush_atom::value);
+      } else if (!urgent && !s.flush_scheduled && !s.lazy_flush_armed) {
+        s.lazy_flush_armed = true;
+        self->delayed_send(self, s.cfg.lazy_delay, flush_atom::value);
       }
       return rp;
     },

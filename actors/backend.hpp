@@ -18,6 +18,7 @@
 // the committed events and items published, so nothing is observed before it
 // is stored. When the store fails, every later command is refused.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ using backend_actor = caf::typed_actor<
 struct backend_config {
   /// Commands per transaction at most.
   size_t max_batch = 1024;
+  /// How long a command that is not urgent may wait for company.
+  std::chrono::microseconds lazy_delay{2000};
 };
 
 /// Spawns the backend over `st`; detached when the store blocks.

@@ -77,6 +77,8 @@ void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
   cmd.events.emplace_back(node_started{item.node_id, w.id, item.attempt});
   cmd.items.emplace_back(
     lease_op{item.id, item.fence, w.id, item.lease_expires_at_ms});
+  // Nothing waits on the lease record; it rides along with the next commit.
+  cmd.urgent = false;
   caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
   self->send(st.reaper, track_atom::value,
              lease_entry{item.id, item.execution_id, item.node_id, item.fence,

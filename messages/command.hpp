@@ -90,6 +90,10 @@ struct command {
   /// the latest one so that recovery folds only the events after it.
   std::string snapshot;
   uint64_t snapshot_sequence = 0;
+  /// Whether a commit should start at once. A command nothing waits on
+  /// (a lease) may wait up to a few milliseconds for the next urgent one and
+  /// share its transaction, saving a disk sync.
+  bool urgent = true;
 };
 
 /// What the backend made of a command.
@@ -134,7 +138,7 @@ typename Inspector::result_type inspect(Inspector& f, redrive_op& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
   return f(caf::meta::type_name("command"), x.execution_id, x.events, x.items,
-           x.now_ms, x.snapshot, x.snapshot_sequence);
+           x.now_ms, x.snapshot, x.snapshot_sequence, x.urgent);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_result& x) {
