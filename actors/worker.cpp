@@ -40,10 +40,8 @@ struct worker_state {
 
 using worker_ptr = worker_actor::stateful_pointer<worker_state>;
 
-/// Runs a handler for `item` and turns the outcome into a result.
-node_result run_handler(const handler_entry& entry, const work_item& item,
-                        const std::string& worker_id,
-                        std::shared_ptr<std::atomic<bool>> cancelled) {
+/// A result for `item` with nothing reported yet.
+node_result result_for(const work_item& item, const std::string& worker_id) {
   node_result res;
   res.item_id = item.id;
   res.execution_id = item.execution_id;
@@ -51,6 +49,15 @@ node_result run_handler(const handler_entry& entry, const work_item& item,
   res.fence = item.fence;
   res.worker_id = worker_id;
   res.attempt = item.attempt;
+  return res;
+}
+
+/// Runs a handler for `item` (whose payload is `payload`, parsed) and turns
+/// the outcome into a result.
+node_result run_handler(const handler_entry& entry, const work_item& item,
+                        nlohmann::json payload, const std::string& worker_id,
+                        std::shared_ptr<std::atomic<bool>> cancelled) {
+  auto res = result_for(item, worker_id);
   auto t0 = std::chrono::steady_clock::now();
   try {
     node_context ctx;
@@ -58,9 +65,10 @@ node_result run_handler(const handler_entry& entry, const work_item& item,
     ctx.node_id = item.node_id;
     ctx.attempt = item.attempt;
     ctx.cancelled = std::move(cancelled);
-    auto payload = nlohmann::json::parse(item.payload);
-    ctx.node = std::move(payload["node"]);
-    ctx.state = std::move(payload["state"]);
+    if (payload.is_object()) {
+      ctx.node = std::move(payload["node"]);
+      ctx.state = std::move(payload["state"]);
+    }
     auto out = entry.fn(ctx);
     res.ok = out.ok;
     if (out.ok) {
@@ -111,26 +119,18 @@ worker_impl(worker_ptr self, worker_host_actor host,
   return {
     [=](work_item& item) {
       auto& s = self->state;
+      // The kind is in the payload's node; handlers by queue type are the
+      // fallback.
+      auto payload = nlohmann::json::parse(item.payload, nullptr, false);
       std::string kind;
-      {
-        // The kind is in the payload's node; handlers by queue type are the
-        // fallback.
-        auto payload = nlohmann::json::parse(item.payload, nullptr, false);
-        if (payload.is_object() && payload.contains("node") &&
-            payload["node"].contains("kind") &&
-            payload["node"]["kind"].contains("type") &&
-            payload["node"]["kind"]["type"].is_string())
-          kind = payload["node"]["kind"]["type"].get<std::string>();
-      }
+      if (payload.is_object() && payload.contains("node") &&
+          payload["node"].contains("kind") &&
+          payload["node"]["kind"].contains("type") &&
+          payload["node"]["kind"]["type"].is_string())
+        kind = payload["node"]["kind"]["type"].get<std::string>();
       auto entry = s.handlers->find(kind, item.queue_type);
       if (!entry.fn) {
-        node_result res;
-        res.item_id = item.id;
-        res.execution_id = item.execution_id;
-        res.node_id = item.node_id;
-        res.fence = item.fence;
-        res.worker_id = s.cfg.id;
-        res.attempt = item.attempt;
+        auto res = result_for(item, s.cfg.id);
         res.error = "worker '" + s.cfg.id + "' has no handler for node kind '" +
                     kind + "' (queue '" + item.queue_type + "')";
         res.retryable = false;
@@ -139,15 +139,18 @@ worker_impl(worker_ptr self, worker_host_actor host,
       }
       auto cancelled = std::make_shared<std::atomic<bool>>(false);
       if (!entry.blocking) {
-        self->send(s.host, run_handler(entry, item, s.cfg.id, cancelled));
+        self->send(s.host, run_handler(entry, item, std::move(payload),
+                                       s.cfg.id, cancelled));
         return;
       }
       s.tasks.emplace(std::make_pair(item.id, item.fence),
                       running_task{cancelled});
       auto me = caf::actor_cast<worker_actor>(self);
       auto id = s.cfg.id;
-      s.pool->submit([me, entry, item = std::move(item), id, cancelled] {
-        caf::anon_send(me, run_handler(entry, item, id, cancelled));
+      s.pool->submit([me, entry, item = std::move(item),
+                      payload = std::move(payload), id, cancelled]() mutable {
+        caf::anon_send(
+          me, run_handler(entry, item, std::move(payload), id, cancelled));
       });
       arm_heartbeat(self);
     },
