@@ -54,6 +54,14 @@ void awaiter(caf::event_based_actor* self, supervisor_actor sup,
           [fn](caf::error& err) { fn(std::move(err)); });
 }
 
+/// A short-lived actor starting one execution.
+void starter(caf::event_based_actor* self, supervisor_actor sup,
+             start_request req, std::shared_ptr<std::promise<std::string>> p) {
+  self->request(sup, caf::infinite, start_atom::value, std::move(req))
+    .then([p](std::string& id) { p->set_value(std::move(id)); },
+          [p](caf::error& err) { p->set_exception(to_exception(err)); });
+}
+
 /// Calls `fn` with the outcome of an execution once it ends.
 void await_outcome(caf::actor_system& sys, const supervisor_actor& sup,
                    const std::string& execution_id, outcome_callback fn) {
@@ -217,6 +225,12 @@ runtime::missing_handlers(const std::string& workflow_id,
 std::string runtime::start(const std::string& workflow_id,
                            const nlohmann::json& input,
                            const std::string& version) {
+  return start_async(workflow_id, input, version).get();
+}
+
+std::future<std::string>
+runtime::start_async(const std::string& workflow_id,
+                     const nlohmann::json& input, const std::string& version) {
   auto& d = *impl_;
   d.check_running();
   if (!input.is_object())
@@ -239,8 +253,10 @@ std::string runtime::start(const std::string& workflow_id,
   req.workflow_id = workflow_id;
   req.version = graph->version();
   req.input = input.dump();
-  return ask<std::string>(*d.sys, d.sched.supervisor, start_atom::value,
-                          std::move(req));
+  auto p = std::make_shared<std::promise<std::string>>();
+  auto fut = p->get_future();
+  d.sys->spawn(starter, d.sched.supervisor, std::move(req), p);
+  return fut;
 }
 
 void runtime::on_result(const std::string& execution_id,

@@ -126,6 +126,14 @@ class runtime {
                     const nlohmann::json& input = nlohmann::json::object(),
                     const std::string& version = {});
 
+  /// Like `start`, without waiting: the future holds the execution id once
+  /// `WorkflowStarted` is committed (or the error). Checks of the workflow,
+  /// input and handlers still throw at once. Many starts can be in flight.
+  std::future<std::string>
+  start_async(const std::string& workflow_id,
+              const nlohmann::json& input = nlohmann::json::object(),
+              const std::string& version = {});
+
   /// The result of an execution, once it ends.
   std::future<execution_result> result(const std::string& execution_id);
 
