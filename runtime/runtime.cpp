@@ -228,9 +228,9 @@ std::string runtime::start(const std::string& workflow_id,
   return start_async(workflow_id, input, version).get();
 }
 
-std::future<std::string>
-runtime::start_async(const std::string& workflow_id,
-                     const nlohmann::json& input, const std::string& version) {
+std::future<std::string> runtime::start_async(const std::string& workflow_id,
+                                              const nlohmann::json& input,
+                                              const std::string& version) {
   auto& d = *impl_;
   d.check_running();
   if (!input.is_object())
@@ -277,8 +277,7 @@ void runtime::on_result(const std::string& execution_id,
                 });
 }
 
-std::future<execution_result>
-runtime::result(const std::string& execution_id) {
+std::future<execution_result> runtime::result(const std::string& execution_id) {
   auto& d = *impl_;
   d.check_running();
   auto p = std::make_shared<std::promise<execution_result>>();
