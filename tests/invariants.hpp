@@ -30,8 +30,8 @@ namespace jamjet::invariants {
 inline std::string expected_queue(const std::string& kind) {
   if (kind == "model")
     return "model";
-  if (kind == "tool" || kind == "mcp_tool" || kind == "a2a_task"
-      || kind == "finalizer")
+  if (kind == "tool" || kind == "mcp_tool" || kind == "a2a_task" ||
+      kind == "finalizer")
     return "tool";
   if (kind == "python_fn")
     return "python_tool";
@@ -41,7 +41,8 @@ inline std::string expected_queue(const std::string& kind) {
 }
 
 /// Attempts of a node with a built-in retry policy (or none).
-inline uint32_t expected_max_attempts(const std::optional<std::string>& policy) {
+inline uint32_t
+expected_max_attempts(const std::optional<std::string>& policy) {
   if (!policy)
     return 3;
   if (*policy == "no_retry")
@@ -68,9 +69,7 @@ struct dag {
   std::vector<std::vector<size_t>> succs;
   std::unordered_map<std::string, size_t> index;
 
-  size_t size() const noexcept {
-    return ids.size();
-  }
+  size_t size() const noexcept { return ids.size(); }
 
   size_t add_node(std::string id, std::string kind,
                   std::optional<std::string> policy = std::nullopt) {
@@ -186,8 +185,15 @@ struct report {
 
 namespace detail {
 
-enum class phase { unscheduled, queued, running, retry_wait, completed,
-                   failed, cancelled };
+enum class phase {
+  unscheduled,
+  queued,
+  running,
+  retry_wait,
+  completed,
+  failed,
+  cancelled
+};
 
 inline const char* to_string(phase x) {
   switch (x) {
@@ -240,9 +246,9 @@ inline report check_log(const dag& g, const std::vector<event>& log,
       r.violations.push_back("... (more violations left out)");
   };
   auto at = [](const event& e) {
-    return "seq " + std::to_string(e.sequence) + " (" + type_name_of(e.kind)
-           + (node_id_of(e.kind).empty() ? "" : " '" + node_id_of(e.kind) + "'")
-           + ")";
+    return "seq " + std::to_string(e.sequence) + " (" + type_name_of(e.kind) +
+           (node_id_of(e.kind).empty() ? "" : " '" + node_id_of(e.kind) + "'") +
+           ")";
   };
   if (log.empty()) {
     violation("the log is empty");
@@ -261,8 +267,8 @@ inline report check_log(const dag& g, const std::vector<event>& log,
   for (size_t i = 0; i < log.size(); ++i) {
     auto& e = log[i];
     if (e.sequence != i + 1)
-      violation("event " + std::to_string(i + 1) + " of the log has sequence "
-                + std::to_string(e.sequence));
+      violation("event " + std::to_string(i + 1) + " of the log has sequence " +
+                std::to_string(e.sequence));
     if (e.execution_id != x.execution_id)
       violation(at(e) + " belongs to execution '" + e.execution_id + "'");
     if (!event_ids.insert(e.id).second)
@@ -284,15 +290,15 @@ inline report check_log(const dag& g, const std::vector<event>& log,
       }
     }
     auto wrong_phase = [&](const char* expected) {
-      violation(at(e) + " while the node is " + detail::to_string(ph[*v])
-                + "; expected it " + expected);
+      violation(at(e) + " while the node is " + detail::to_string(ph[*v]) +
+                "; expected it " + expected);
     };
     if (auto ws = caf::get_if<workflow_started>(&e.kind)) {
       if (i != 0)
         violation(at(e) + ": workflow_started is not the first event");
       if (ws->workflow_id != x.workflow_id || ws->workflow_version != x.version)
-        violation(at(e) + " names workflow '" + ws->workflow_id + "@"
-                  + ws->workflow_version + "'");
+        violation(at(e) + " names workflow '" + ws->workflow_id + "@" +
+                  ws->workflow_version + "'");
       auto input = nlohmann::json::parse(ws->initial_input, nullptr, false);
       if (input != x.input)
         violation(at(e) + " has input " + ws->initial_input);
@@ -305,11 +311,11 @@ inline report check_log(const dag& g, const std::vector<event>& log,
       }
       for (auto p : g.preds[*v])
         if (ph[p] != phase::completed)
-          violation(at(e) + " although its predecessor '" + g.ids[p]
-                    + "' is " + detail::to_string(ph[p]));
+          violation(at(e) + " although its predecessor '" + g.ids[p] + "' is " +
+                    detail::to_string(ph[p]));
       if (ns->queue_type != expected_queue(g.kinds[*v]))
-        violation(at(e) + " on queue '" + ns->queue_type + "' for kind '"
-                  + g.kinds[*v] + "'");
+        violation(at(e) + " on queue '" + ns->queue_type + "' for kind '" +
+                  g.kinds[*v] + "'");
       ph[*v] = phase::queued;
       attempt[*v] = 1;
       r.nodes[*v].scheduled = e.sequence;
@@ -318,26 +324,26 @@ inline report check_log(const dag& g, const std::vector<event>& log,
       if (in_flight > r.peak_in_flight)
         r.peak_in_flight = in_flight;
       if (x.max_in_flight > 0 && in_flight > x.max_in_flight)
-        violation(at(e) + " makes " + std::to_string(in_flight)
-                  + " nodes in flight; the cap is "
-                  + std::to_string(x.max_in_flight));
+        violation(at(e) + " makes " + std::to_string(in_flight) +
+                  " nodes in flight; the cap is " +
+                  std::to_string(x.max_in_flight));
     } else if (auto nst = caf::get_if<node_started>(&e.kind)) {
       if (ph[*v] != phase::queued) {
         wrong_phase("scheduled or retried");
         continue;
       }
       if (nst->attempt != attempt[*v])
-        violation(at(e) + " has attempt " + std::to_string(nst->attempt)
-                  + "; expected " + std::to_string(attempt[*v]));
+        violation(at(e) + " has attempt " + std::to_string(nst->attempt) +
+                  "; expected " + std::to_string(attempt[*v]));
       if (nst->attempt > max_attempts[*v])
-        violation(at(e) + " has attempt " + std::to_string(nst->attempt)
-                  + " beyond the node's " + std::to_string(max_attempts[*v]));
+        violation(at(e) + " has attempt " + std::to_string(nst->attempt) +
+                  " beyond the node's " + std::to_string(max_attempts[*v]));
       if (nst->worker_id.empty())
         violation(at(e) + " names no worker");
       if (not_before[*v] != 0 && e.created_at_ms < not_before[*v])
-        violation(at(e) + " at " + std::to_string(e.created_at_ms)
-                  + " ms, before its retry delay ended at "
-                  + std::to_string(not_before[*v]) + " ms");
+        violation(at(e) + " at " + std::to_string(e.created_at_ms) +
+                  " ms, before its retry delay ended at " +
+                  std::to_string(not_before[*v]) + " ms");
       r.nodes[*v].started.push_back(nst->attempt);
       ph[*v] = phase::running;
     } else if (auto nc = caf::get_if<node_completed>(&e.kind)) {
@@ -350,8 +356,8 @@ inline report check_log(const dag& g, const std::vector<event>& log,
       r.nodes[*v].completed = e.sequence;
       auto patch = nlohmann::json::parse(nc->state_patch, nullptr, false);
       if (patch.is_discarded()) {
-        violation(at(e) + " has a state patch that is not JSON: "
-                  + nc->state_patch);
+        violation(at(e) +
+                  " has a state patch that is not JSON: " + nc->state_patch);
       } else {
         r.nodes[*v].patch = patch;
         r.folded.merge_patch(patch);
@@ -362,13 +368,13 @@ inline report check_log(const dag& g, const std::vector<event>& log,
         continue;
       }
       if (nf->attempt != attempt[*v])
-        violation(at(e) + " has attempt " + std::to_string(nf->attempt)
-                  + "; expected " + std::to_string(attempt[*v]));
+        violation(at(e) + " has attempt " + std::to_string(nf->attempt) +
+                  "; expected " + std::to_string(attempt[*v]));
       if (nf->retryable) {
         if (nf->attempt >= max_attempts[*v])
-          violation(at(e) + " is retryable at attempt "
-                    + std::to_string(nf->attempt) + " of "
-                    + std::to_string(max_attempts[*v]));
+          violation(at(e) + " is retryable at attempt " +
+                    std::to_string(nf->attempt) + " of " +
+                    std::to_string(max_attempts[*v]));
         r.nodes[*v].retried.push_back(nf->attempt);
         ph[*v] = phase::retry_wait;
         // The retry must be in the same command: the very next event.
@@ -389,18 +395,18 @@ inline report check_log(const dag& g, const std::vector<event>& log,
         continue;
       }
       if (rsch->attempt != attempt[*v] + 1)
-        violation(at(e) + " for attempt " + std::to_string(rsch->attempt)
-                  + "; expected " + std::to_string(attempt[*v] + 1));
+        violation(at(e) + " for attempt " + std::to_string(rsch->attempt) +
+                  "; expected " + std::to_string(attempt[*v] + 1));
       if (!g.policies[*v] && rsch->delay_ms != default_delay_ms(attempt[*v]))
-        violation(at(e) + " with delay " + std::to_string(rsch->delay_ms)
-                  + " ms; expected "
-                  + std::to_string(default_delay_ms(attempt[*v])));
+        violation(at(e) + " with delay " + std::to_string(rsch->delay_ms) +
+                  " ms; expected " +
+                  std::to_string(default_delay_ms(attempt[*v])));
       attempt[*v] = rsch->attempt;
       not_before[*v] = e.created_at_ms + static_cast<int64_t>(rsch->delay_ms);
       ph[*v] = phase::queued;
     } else if (caf::holds_alternative<node_cancelled>(e.kind)) {
-      if (ph[*v] != phase::queued && ph[*v] != phase::running
-          && ph[*v] != phase::retry_wait) {
+      if (ph[*v] != phase::queued && ph[*v] != phase::running &&
+          ph[*v] != phase::retry_wait) {
         wrong_phase("in flight");
         continue;
       }
@@ -417,46 +423,45 @@ inline report check_log(const dag& g, const std::vector<event>& log,
         r.final_state = state;
       if (state != r.folded)
         violation(at(e) + ": final_state differs from the input merged with "
-                  "the state patches in sequence order");
+                          "the state patches in sequence order");
     } else if (auto wf = caf::get_if<workflow_failed>(&e.kind)) {
       r.failure = wf->error;
       if (!r.first_failed)
         violation(at(e) + " without a terminal node_failed before it");
-      else if (wf->error.find("'" + g.ids[*r.first_failed] + "'")
-               == std::string::npos)
-        violation(at(e) + ": error '" + wf->error
-                  + "' does not name the first failed node '"
-                  + g.ids[*r.first_failed] + "'");
+      else if (wf->error.find("'" + g.ids[*r.first_failed] + "'") ==
+               std::string::npos)
+        violation(at(e) + ": error '" + wf->error +
+                  "' does not name the first failed node '" +
+                  g.ids[*r.first_failed] + "'");
       if (in_flight != 0)
-        violation(at(e) + " with " + std::to_string(in_flight)
-                  + " nodes still in flight");
+        violation(at(e) + " with " + std::to_string(in_flight) +
+                  " nodes still in flight");
     } else {
       violation(at(e) + ": unexpected kind of event for this graph");
     }
   }
   auto& last = log.back().kind;
-  bool ends_as_expected
-    = x.end == ending::completed
-        ? caf::holds_alternative<workflow_completed>(last)
-        : caf::holds_alternative<workflow_failed>(last);
+  bool ends_as_expected = x.end == ending::completed
+                            ? caf::holds_alternative<workflow_completed>(last)
+                            : caf::holds_alternative<workflow_failed>(last);
   if (!ends_as_expected)
-    violation("the last event is " + at(log.back()) + "; expected "
-              + (x.end == ending::completed ? "workflow_completed"
-                                            : "workflow_failed"));
+    violation(
+      "the last event is " + at(log.back()) + "; expected " +
+      (x.end == ending::completed ? "workflow_completed" : "workflow_failed"));
   for (size_t v = 0; v < g.size(); ++v) {
     auto& id = g.ids[v];
     if (x.end == ending::completed && ph[v] != phase::completed)
-      violation("node '" + id + "' is " + detail::to_string(ph[v])
-                + " at the end of a completed execution");
-    if (ph[v] == phase::queued || ph[v] == phase::running
-        || ph[v] == phase::retry_wait)
-      violation("node '" + id + "' is still " + detail::to_string(ph[v])
-                + " after the terminal event");
+      violation("node '" + id + "' is " + detail::to_string(ph[v]) +
+                " at the end of a completed execution");
+    if (ph[v] == phase::queued || ph[v] == phase::running ||
+        ph[v] == phase::retry_wait)
+      violation("node '" + id + "' is still " + detail::to_string(ph[v]) +
+                " after the terminal event");
     if (ph[v] == phase::failed)
       for (auto d : g.descendants(v))
         if (r.nodes[d].scheduled != 0)
-          violation("node '" + g.ids[d] + "' was scheduled although '" + id
-                    + "', which it depends on, failed");
+          violation("node '" + g.ids[d] + "' was scheduled although '" + id +
+                    "', which it depends on, failed");
   }
   return r;
 }

@@ -48,7 +48,8 @@ namespace inv = jamjet::invariants;
 
 namespace {
 
-// -- seeds and randomness ------------------------------------------------------
+// -- seeds and randomness
+// ------------------------------------------------------
 
 uint64_t env_u64(const char* name, uint64_t fallback) {
   if (auto text = std::getenv(name); text && *text)
@@ -83,17 +84,14 @@ std::string hex(uint64_t x) {
 struct rng {
   std::mt19937_64 gen;
 
-  explicit rng(uint64_t seed) : gen(seed) {
-  }
+  explicit rng(uint64_t seed) : gen(seed) {}
 
   /// Uniform in [lo, hi].
   uint64_t between(uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>{lo, hi}(gen);
   }
 
-  bool chance(double p) {
-    return std::bernoulli_distribution{p}(gen);
-  }
+  bool chance(double p) { return std::bernoulli_distribution{p}(gen); }
 
   template <class T>
   const T& pick(const std::vector<T>& xs) {
@@ -101,18 +99,18 @@ struct rng {
   }
 };
 
-// -- the random DAGs -------------------------------------------------------------
+// -- the random DAGs
+// -------------------------------------------------------------
 
 /// Node kinds used: each lands on a different queue type; `prop_inline`
 /// handlers always run inline, `prop_slot` ones always on slot threads, the
 /// others as the runtime's configuration says.
-const std::vector<std::string> kinds{"tool",      "model",      "python_fn",
-                                     "memory_retrieval", "prop_slot",
-                                     "prop_inline"};
+const std::vector<std::string> kinds{
+  "tool", "model", "python_fn", "memory_retrieval", "prop_slot", "prop_inline"};
 
 /// Top-level state keys that are not node ids.
-const std::set<std::string> reserved_keys{
-  "end", "shared", "contested", "doomed", "input_obj", "input_key"};
+const std::set<std::string> reserved_keys{"end",    "shared",    "contested",
+                                          "doomed", "input_obj", "input_key"};
 
 /// What a node's handler does.
 struct node_plan {
@@ -131,8 +129,7 @@ struct node_plan {
 
 /// What the handlers of one execution did.
 struct exec_record {
-  explicit exec_record(size_t n) : runs(n), succeeded(n, 0), returned(n) {
-  }
+  explicit exec_record(size_t n) : runs(n), succeeded(n, 0), returned(n) {}
 
   /// Attempts each node's handler ran with, in order.
   std::vector<std::vector<uint32_t>> runs;
@@ -246,8 +243,8 @@ std::vector<size_t> choose(rng& r, std::vector<size_t> candidates, size_t k) {
 void make_graph(rng& r, size_t n, dag_case& d, const gen_options& o) {
   std::set<std::string> used;
   auto shape = r.between(0, 3);
-  static const char* shape_names[]
-    = {"uniform", "chain-like", "hubs", "layered"};
+  static const char* shape_names[] = {"uniform", "chain-like", "hubs",
+                                      "layered"};
   d.shape = shape_names[shape];
   static const std::vector<size_t> fans{1, 1, 2, 3, 4, 8, 32};
   size_t max_fan = r.pick(fans);
@@ -257,8 +254,7 @@ void make_graph(rng& r, size_t n, dag_case& d, const gen_options& o) {
     std::optional<std::string> policy;
     if (o.random_policies && r.chance(0.4)) {
       static const std::vector<std::string> policies{"io_default",
-                                                     "llm_default",
-                                                     "no_retry"};
+                                                     "llm_default", "no_retry"};
       policy = r.pick(policies);
     }
     d.g.add_node(random_id(r, used), r.pick(kinds), policy);
@@ -332,8 +328,8 @@ void make_patches(rng& r, dag_case& d) {
       d.unique_shared[id] = value;
     }
     if (r.chance(0.15))
-      extra["shared"]["c" + std::to_string(r.between(0, 2))]
-        = contested_value(r);
+      extra["shared"]["c" + std::to_string(r.between(0, 2))] =
+        contested_value(r);
     if (r.chance(0.1))
       extra["contested"] = contested_value(r);
     if (r.chance(0.05)) {
@@ -346,8 +342,8 @@ void make_patches(rng& r, dag_case& d) {
     d.deletes_doomed = true;
   }
   if (n > 0 && r.chance(0.5)) {
-    d.plan[r.between(0, n - 1)].extra["input_obj"]
-      = json{{"a", nullptr}, {"b", 2}};
+    d.plan[r.between(0, n - 1)].extra["input_obj"] =
+      json{{"a", nullptr}, {"b", 2}};
     d.patches_input_obj = true;
   }
 }
@@ -395,8 +391,8 @@ std::string make_ir(rng& r, const dag_case& d) {
     auto& id = d.g.ids[v];
     nodes[id] = {{"id", id},
                  {"kind", {{"type", d.g.kinds[v]}, {"dag", d.index}}},
-                 {"retry_policy", d.g.policies[v] ? json(*d.g.policies[v])
-                                                  : json(nullptr)},
+                 {"retry_policy",
+                  d.g.policies[v] ? json(*d.g.policies[v]) : json(nullptr)},
                  {"node_timeout_secs", nullptr}};
   }
   json edges = json::array();
@@ -446,7 +442,8 @@ std::unique_ptr<dag_case> make_case(size_t index, uint64_t seed,
   return d;
 }
 
-// -- the handler -------------------------------------------------------------------
+// -- the handler
+// -------------------------------------------------------------------
 
 void pause_for(uint32_t us, bool spin) {
   if (us == 0)
@@ -492,29 +489,29 @@ jamjet::node_outcome run_node(const case_table& cases,
   auto& plan = d.plan[v];
   auto now_running = ++x.running;
   for (auto peak = x.peak_running.load();
-       now_running > peak
-       && !x.peak_running.compare_exchange_weak(peak, now_running);) {
+       now_running > peak &&
+       !x.peak_running.compare_exchange_weak(peak, now_running);) {
   }
   {
     std::lock_guard<std::mutex> guard{d.mtx};
     if (ctx.node.value("id", std::string{}) != id)
-      x.violation("handler of '" + id + "' got node JSON "
-                  + ctx.node.dump());
+      x.violation("handler of '" + id + "' got node JSON " + ctx.node.dump());
     if (x.succeeded[v])
-      x.violation("handler of '" + id + "' ran again (attempt "
-                  + std::to_string(ctx.attempt)
-                  + ") after it had succeeded");
+      x.violation("handler of '" + id + "' ran again (attempt " +
+                  std::to_string(ctx.attempt) + ") after it had succeeded");
     auto expected = static_cast<uint32_t>(x.runs[v].size() + 1);
     if (ctx.attempt != expected)
-      x.violation("handler of '" + id + "' ran with attempt "
-                  + std::to_string(ctx.attempt) + "; expected "
-                  + std::to_string(expected));
+      x.violation("handler of '" + id + "' ran with attempt " +
+                  std::to_string(ctx.attempt) + "; expected " +
+                  std::to_string(expected));
     x.runs[v].push_back(ctx.attempt);
     for (auto p : d.g.preds[v]) {
       auto& pid = d.g.ids[p];
       if (!x.succeeded[p]) {
-        x.violation("handler of '" + id + "' started before the handler of "
-                    "its predecessor '" + pid + "' had succeeded");
+        x.violation("handler of '" + id +
+                    "' started before the handler of "
+                    "its predecessor '" +
+                    pid + "' had succeeded");
         continue;
       }
       // The state the node was scheduled with holds what its predecessors
@@ -522,23 +519,22 @@ jamjet::node_outcome run_node(const case_table& cases,
       auto it = ctx.state.find(pid);
       auto want = static_cast<uint32_t>(x.runs[p].size());
       if (it == ctx.state.end() || *it != want)
-        x.violation("handler of '" + id + "' got a state without '" + pid
-                    + "': " + std::to_string(want) + " (state has "
-                    + (it == ctx.state.end() ? std::string{"nothing"}
-                                             : it->dump())
-                    + ")");
+        x.violation(
+          "handler of '" + id + "' got a state without '" + pid +
+          "': " + std::to_string(want) + " (state has " +
+          (it == ctx.state.end() ? std::string{"nothing"} : it->dump()) + ")");
     }
   }
   pause_for(plan.delay_us, plan.spin);
   jamjet::node_outcome out;
   if (plan.fail_terminal) {
-    out = jamjet::node_outcome::failure("planned failure of '" + id + "'",
-                                        false);
+    out =
+      jamjet::node_outcome::failure("planned failure of '" + id + "'", false);
   } else if (plan.fail_always || ctx.attempt <= plan.fail_first) {
-    out = jamjet::node_outcome::failure(
-      "planned transient failure of '" + id + "' at attempt "
-        + std::to_string(ctx.attempt),
-      true);
+    out = jamjet::node_outcome::failure("planned transient failure of '" + id +
+                                          "' at attempt " +
+                                          std::to_string(ctx.attempt),
+                                        true);
   } else {
     json patch = plan.extra;
     patch[id] = ctx.attempt;
@@ -551,7 +547,8 @@ jamjet::node_outcome run_node(const case_table& cases,
   return out;
 }
 
-// -- running and checking -------------------------------------------------------------
+// -- running and checking
+// -------------------------------------------------------------
 
 /// A runtime configuration, drawn at random.
 struct run_config {
@@ -571,11 +568,11 @@ struct run_config {
     std::ostringstream out;
     out << "worker_slots=" << slots << " max_in_flight=" << max_in_flight
         << " max_dispatch_per_wake=" << per_wake
-        << " scheduler_threads=" << scheduler_threads
-        << " window=" << window << " store=" << (sqlite ? "sqlite" : "memory")
-        << " blocking=";
+        << " scheduler_threads=" << scheduler_threads << " window=" << window
+        << " store=" << (sqlite ? "sqlite" : "memory") << " blocking=";
     for (size_t k = 0; k < kinds.size(); ++k)
-      out << (k ? "," : "") << kinds[k] << ":" << (blocking[k] ? "slot" : "inline");
+      out << (k ? "," : "") << kinds[k] << ":"
+          << (blocking[k] ? "slot" : "inline");
     return out.str();
   }
 };
@@ -629,18 +626,18 @@ std::vector<std::string> check_case(jamjet::runtime& rt, dag_case& d,
   auto n = d.g.size();
   // The per-execution cap on nodes in flight, as the handlers saw it.
   if (static_cast<size_t>(h.peak_running.load()) > c.max_in_flight)
-    out.push_back("up to " + std::to_string(h.peak_running.load())
-                  + " handlers of the execution ran at once; the cap is "
-                  + std::to_string(c.max_in_flight));
+    out.push_back("up to " + std::to_string(h.peak_running.load()) +
+                  " handlers of the execution ran at once; the cap is " +
+                  std::to_string(c.max_in_flight));
   if (h.running.load() != 0)
-    out.push_back(std::to_string(h.running.load())
-                  + " handlers still running after the execution ended");
+    out.push_back(std::to_string(h.running.load()) +
+                  " handlers still running after the execution ended");
   // With one node in flight, dispatch order is Kahn's, ties by node id.
   if (c.max_in_flight == 1) {
     auto kahn = inv::kahn_order(d.g);
-    bool prefix = rep.schedule_order.size() <= kahn.size()
-                  && std::equal(rep.schedule_order.begin(),
-                                rep.schedule_order.end(), kahn.begin());
+    bool prefix = rep.schedule_order.size() <= kahn.size() &&
+                  std::equal(rep.schedule_order.begin(),
+                             rep.schedule_order.end(), kahn.begin());
     if (!prefix)
       out.push_back("with max_in_flight=1 the nodes were not scheduled in "
                     "topological order with ties by node id");
@@ -651,35 +648,36 @@ std::vector<std::string> check_case(jamjet::runtime& rt, dag_case& d,
     auto& t = rep.nodes[v];
     auto& plan = d.plan[v];
     if (h.runs[v] != t.started)
-      out.push_back("node '" + id + "': the handler ran "
-                    + std::to_string(h.runs[v].size())
-                    + " times but the log shows "
-                    + std::to_string(t.started.size()) + " node_started");
+      out.push_back("node '" + id + "': the handler ran " +
+                    std::to_string(h.runs[v].size()) +
+                    " times but the log shows " +
+                    std::to_string(t.started.size()) + " node_started");
     if (t.completed != 0 && t.patch != h.returned[v])
-      out.push_back("node '" + id + "': node_completed carries patch "
-                    + t.patch.dump() + ", the handler returned "
-                    + h.returned[v].dump());
+      out.push_back("node '" + id + "': node_completed carries patch " +
+                    t.patch.dump() + ", the handler returned " +
+                    h.returned[v].dump());
     if (t.completed != 0 && (plan.fail_terminal || plan.fail_always))
       out.push_back("node '" + id + "' completed although it always fails");
     if (t.completed != 0 && t.started.size() != plan.fail_first + 1u)
-      out.push_back("node '" + id + "' completed after "
-                    + std::to_string(t.started.size())
-                    + " attempts; its handler fails the first "
-                    + std::to_string(plan.fail_first));
-    if (plan.fail_always && t.scheduled != 0 && t.cancelled == 0
-        && t.started.size() != inv::expected_max_attempts(d.g.policies[v]))
-      out.push_back("node '" + id + "' always fails but ran "
-                    + std::to_string(t.started.size()) + " attempts");
+      out.push_back("node '" + id + "' completed after " +
+                    std::to_string(t.started.size()) +
+                    " attempts; its handler fails the first " +
+                    std::to_string(plan.fail_first));
+    if (plan.fail_always && t.scheduled != 0 && t.cancelled == 0 &&
+        t.started.size() != inv::expected_max_attempts(d.g.policies[v]))
+      out.push_back("node '" + id + "' always fails but ran " +
+                    std::to_string(t.started.size()) + " attempts");
     if (t.terminal_failure != 0 && !plan.fail_terminal && !plan.fail_always)
-      out.push_back("node '" + id + "' failed although its handler "
+      out.push_back("node '" + id +
+                    "' failed although its handler "
                     "never fails for good");
   }
   if (!d.expect_failure) {
     // The final state (RFC 7396 patches in sequence order, design section
     // 4), from the log and from wait().
     if (!res.completed())
-      out.push_back("wait(): status '" + res.status + "', error '"
-                    + res.error + "'");
+      out.push_back("wait(): status '" + res.status + "', error '" + res.error +
+                    "'");
     if (rep.final_state && res.state != *rep.final_state)
       out.push_back("wait(): state differs from workflow_completed");
     auto again = rt.wait(exec_id);
@@ -694,64 +692,62 @@ std::vector<std::string> check_case(jamjet::runtime& rt, dag_case& d,
         auto& id = d.g.ids[v];
         auto it = fin.find(id);
         if (it == fin.end() || h.runs[v].empty() || *it != h.runs[v].back())
-          out.push_back("final state: '" + id + "' is "
-                        + (it == fin.end() ? std::string{"missing"}
-                                           : it->dump()));
+          out.push_back(
+            "final state: '" + id + "' is " +
+            (it == fin.end() ? std::string{"missing"} : it->dump()));
       }
       if (fin.value("input_key", json()) != d.input["input_key"])
         out.push_back("final state: input_key lost");
       if (fin.contains("doomed") == d.deletes_doomed)
-        out.push_back("final state: 'doomed' is "
-                      + std::string{d.deletes_doomed ? "still there"
-                                                     : "gone"});
+        out.push_back("final state: 'doomed' is " +
+                      std::string{d.deletes_doomed ? "still there" : "gone"});
       auto want_obj = d.patches_input_obj ? json{{"keep", true}, {"b", 2}}
                                           : d.input["input_obj"];
       if (fin.value("input_obj", json()) != want_obj)
-        out.push_back("final state: input_obj is "
-                      + fin.value("input_obj", json()).dump());
+        out.push_back("final state: input_obj is " +
+                      fin.value("input_obj", json()).dump());
       auto shared = fin.value("shared", json());
       if (shared.value("from_input", false) != true)
         out.push_back("final state: shared.from_input lost");
       for (auto& [key, value] : d.unique_shared.items())
         if (shared.value(key, json()) != value)
-          out.push_back("final state: shared." + key + " is "
-                        + shared.value(key, json()).dump());
+          out.push_back("final state: shared." + key + " is " +
+                        shared.value(key, json()).dump());
       for (auto& [key, value] : d.unique_deep.items()) {
         auto got = shared.value("deep", json::object())
                      .value("l1", json::object())
                      .value(key, json());
         if (got != value)
-          out.push_back("final state: shared.deep.l1." + key + " is "
-                        + got.dump());
+          out.push_back("final state: shared.deep.l1." + key + " is " +
+                        got.dump());
       }
     }
   } else {
     // A terminal failure (promise 6): wait() reports it, naming the node.
     if (res.status != "failed")
       out.push_back("wait(): status '" + res.status + "'; expected failed");
-    if (rep.first_failed
-        && res.error.find("'" + d.g.ids[*rep.first_failed] + "'")
-             == std::string::npos)
-      out.push_back("wait(): error '" + res.error
-                    + "' does not name the failed node");
+    if (rep.first_failed && res.error.find("'" + d.g.ids[*rep.first_failed] +
+                                           "'") == std::string::npos)
+      out.push_back("wait(): error '" + res.error +
+                    "' does not name the failed node");
     if (!res.state.is_null())
       out.push_back("wait(): a failed execution has state " + res.state.dump());
     for (size_t v = 0; v < n; ++v)
       if (rep.nodes[v].terminal_failure != 0)
         for (auto s : d.g.descendants(v))
           if (!h.runs[s].empty())
-            out.push_back("handler of '" + d.g.ids[s] + "' ran although '"
-                          + d.g.ids[v] + "', which it depends on, failed");
+            out.push_back("handler of '" + d.g.ids[s] + "' ran although '" +
+                          d.g.ids[v] + "', which it depends on, failed");
   }
   // The status query agrees with the log.
   try {
     auto st = rt.status(exec_id);
     auto want = d.expect_failure ? "failed" : "completed";
-    if (st.status != want || st.last_sequence != log.size()
-        || st.workflow_id != d.workflow_id)
-      out.push_back("status(): " + st.status + " at sequence "
-                    + std::to_string(st.last_sequence) + "; the log has "
-                    + std::to_string(log.size()) + " events");
+    if (st.status != want || st.last_sequence != log.size() ||
+        st.workflow_id != d.workflow_id)
+      out.push_back("status(): " + st.status + " at sequence " +
+                    std::to_string(st.last_sequence) + "; the log has " +
+                    std::to_string(log.size()) + " events");
   } catch (const std::exception& ex) {
     out.push_back(std::string{"status() threw: "} + ex.what());
   }
@@ -791,16 +787,14 @@ struct temp_db {
 
   temp_db() {
     static std::atomic<int> counter{0};
-    path = (std::filesystem::temp_directory_path()
-            / ("jamjet_property_" + std::to_string(::getpid()) + "_"
-               + std::to_string(++counter) + ".db"))
+    path = (std::filesystem::temp_directory_path() /
+            ("jamjet_property_" + std::to_string(::getpid()) + "_" +
+             std::to_string(++counter) + ".db"))
              .string();
     remove_all();
   }
 
-  ~temp_db() {
-    remove_all();
-  }
+  ~temp_db() { remove_all(); }
 
   temp_db(const temp_db&) = delete;
   temp_db& operator=(const temp_db&) = delete;
@@ -823,11 +817,10 @@ struct totals {
 
 /// Runs `cases` on one runtime configured by `c` and checks each.
 /// `extra`, when set, runs more checks on each finished execution.
-void run_group(const std::string& label, case_table& cases,
-               const run_config& c, std::chrono::seconds budget, totals& sum,
+void run_group(const std::string& label, case_table& cases, const run_config& c,
+               std::chrono::seconds budget, totals& sum,
                const std::function<void(jamjet::runtime&, dag_case&,
-                                        const std::string&)>& extra
-               = nullptr) {
+                                        const std::string&)>& extra = nullptr) {
   // Declared first: the files go after the runtime and its store.
   std::optional<temp_db> db;
   jamjet::runtime_config cfg;
@@ -945,13 +938,13 @@ TEST_CASE("random DAGs keep every promise on real threads", "[property]") {
       // Some workflows run as several executions at once.
       cases.back()->copies = r.chance(0.15) ? r.between(2, 3) : 1;
     }
-    std::string label = "JAMJET_PROPERTY_SEED=" + hex(seed) + " group "
-                        + std::to_string(grp);
+    std::string label =
+      "JAMJET_PROPERTY_SEED=" + hex(seed) + " group " + std::to_string(grp);
     run_group(label, cases, c, std::chrono::seconds{120}, sum);
   }
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                            - t0)
-                .count();
+  auto secs =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
   CHECK(sum.dags == groups * per_group);
   std::printf("[property] %zu DAGs (%zu failing), %zu nodes, %zu executions, "
               "%.2f s\n",
@@ -982,13 +975,13 @@ TEST_CASE("transient failures are retried with backoff; exhausted nodes fail",
       cases.push_back(make_case(k, mix(round_seed, k), o));
       cases.back()->copies = r.chance(0.15) ? 2 : 1;
     }
-    std::string label = "JAMJET_PROPERTY_SEED=" + hex(master_seed())
-                        + " retry round " + std::to_string(round);
+    std::string label = "JAMJET_PROPERTY_SEED=" + hex(master_seed()) +
+                        " retry round " + std::to_string(round);
     run_group(label, cases, c, std::chrono::seconds{120}, sum);
   }
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                            - t0)
-                .count();
+  auto secs =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
   CHECK(sum.retried > 0);
   std::printf("[property] retries: %zu DAGs (%zu failing), %zu nodes, "
               "%zu executions, %zu retries, %.2f s\n",
