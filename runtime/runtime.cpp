@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -136,7 +137,10 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   if (!cfg.store)
     cfg.store = std::make_shared<memory_store>();
   d.cfg = cfg;
-  d.sys_cfg.scheduler_threads(cfg.scheduler_threads);
+  auto threads = cfg.scheduler_threads;
+  if (threads == 0)
+    threads = std::max<size_t>(2, std::thread::hardware_concurrency());
+  d.sys_cfg.scheduler_threads(threads);
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
   scheduler_config sc;
   sc.limits.max_in_flight = cfg.max_in_flight;
