@@ -847,7 +847,8 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app
     .add_option("--threads", opt.threads,
-                "CAF scheduler threads; 0: CAF's default")
+                "CAF scheduler threads; 0: the runtime's default (one per "
+                "core, at least 2)")
     ->check(CLI::Range(size_t{0}, size_t{1024}))
     ->capture_default_str();
   app

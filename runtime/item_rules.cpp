@@ -1,6 +1,7 @@
 #include "runtime/item_rules.hpp"
 
 #include "messages/error.hpp"
+#include "runtime/ids.hpp"
 
 namespace jamjet {
 
@@ -133,8 +134,12 @@ caf::error check_events(const command& cmd, bool exists, bool terminal) {
   return caf::none;
 }
 
+namespace {
+
+/// The status an event leaves an execution in, if it changes it.
 std::optional<std::string> status_after(const event_kind& kind) {
-  if (caf::holds_alternative<workflow_started>(kind))
+  if (caf::holds_alternative<workflow_started>(kind) ||
+      caf::holds_alternative<node_redriven>(kind))
     return "running";
   if (caf::holds_alternative<workflow_completed>(kind))
     return "completed";
@@ -142,9 +147,36 @@ std::optional<std::string> status_after(const event_kind& kind) {
     return "failed";
   if (caf::holds_alternative<workflow_cancelled>(kind))
     return "cancelled";
-  if (caf::holds_alternative<node_redriven>(kind))
-    return "running";
   return std::nullopt;
+}
+
+} // namespace
+
+execution_record new_execution_record(const command& cmd) {
+  auto& start = caf::get<workflow_started>(cmd.events[0]);
+  execution_record rec;
+  rec.id = cmd.execution_id;
+  rec.workflow_id = start.workflow_id;
+  rec.workflow_version = start.workflow_version;
+  rec.status = "running";
+  rec.input = start.initial_input;
+  rec.created_at_ms = cmd.now_ms;
+  return rec;
+}
+
+event record_event(execution_record& rec, const event_kind& kind,
+                   int64_t now_ms) {
+  if (auto status = status_after(kind)) {
+    rec.status = *status;
+    if (auto x = caf::get_if<workflow_completed>(&kind))
+      rec.result = x->final_state;
+    else if (auto y = caf::get_if<workflow_failed>(&kind))
+      rec.result = y->error;
+    else if (auto z = caf::get_if<workflow_cancelled>(&kind))
+      rec.result = z->reason ? *z->reason : std::string{};
+  }
+  rec.updated_at_ms = now_ms;
+  return event{make_uuid(), rec.id, ++rec.last_sequence, kind, now_ms};
 }
 
 } // namespace jamjet

@@ -13,6 +13,7 @@
 
 #include "messages/command.hpp"
 #include "messages/event.hpp"
+#include "runtime/store.hpp"
 
 namespace jamjet {
 
@@ -27,7 +28,13 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
 /// execution). `exists`/`terminal` describe the stored execution.
 caf::error check_events(const command& cmd, bool exists, bool terminal);
 
-/// The status string an event leaves an execution in, if it changes it.
-std::optional<std::string> status_after(const event_kind& kind);
+/// The record of the execution a command starts (its first event is
+/// `workflow_started`, as `check_events` made sure).
+execution_record new_execution_record(const command& cmd);
+
+/// Appends `kind` to `rec`: the next sequence, and the status and result a
+/// lifecycle event leaves behind. Returns the event as committed.
+event record_event(execution_record& rec, const event_kind& kind,
+                   int64_t now_ms);
 
 } // namespace jamjet

@@ -1,7 +1,6 @@
 #include "runtime/memory_store.hpp"
 
 #include "messages/error.hpp"
-#include "runtime/ids.hpp"
 #include "runtime/item_rules.hpp"
 
 namespace jamjet {
@@ -57,14 +56,8 @@ caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
   }
   // Commit.
   if (!exists) {
-    auto& start = caf::get<workflow_started>(cmd.events[0]);
     execution_data data;
-    data.record.id = cmd.execution_id;
-    data.record.workflow_id = start.workflow_id;
-    data.record.workflow_version = start.workflow_version;
-    data.record.status = "running";
-    data.record.input = start.initial_input;
-    data.record.created_at_ms = cmd.now_ms;
+    data.record = new_execution_record(cmd);
     ex = executions_.emplace(cmd.execution_id, std::move(data)).first;
     execution_order_.push_back(cmd.execution_id);
   }
@@ -72,17 +65,7 @@ caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
   commit_result result;
   result.events.reserve(cmd.events.size());
   for (auto& kind : cmd.events) {
-    event e{make_uuid(), cmd.execution_id, ++rec.last_sequence, kind,
-            cmd.now_ms};
-    if (auto st = status_after(kind)) {
-      rec.status = *st;
-      if (auto x = caf::get_if<workflow_completed>(&kind))
-        rec.result = x->final_state;
-      else if (auto y = caf::get_if<workflow_failed>(&kind))
-        rec.result = y->error;
-      else if (auto z = caf::get_if<workflow_cancelled>(&kind))
-        rec.result = z->reason ? *z->reason : std::string{};
-    }
+    auto e = record_event(rec, kind, cmd.now_ms);
     ex->second.log.push_back(e);
     result.events.emplace_back(std::move(e));
   }

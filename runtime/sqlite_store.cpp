@@ -12,7 +12,6 @@
 
 #include "messages/error.hpp"
 #include "messages/event_json.hpp"
-#include "runtime/ids.hpp"
 #include "runtime/item_rules.hpp"
 
 namespace jamjet {
@@ -470,33 +469,12 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
     changed.emplace_back(std::move(*next));
   }
   // Valid: write events, execution and items.
-  execution_record rec;
-  if (exists) {
-    rec = ex->second;
-  } else {
-    auto& start = caf::get<workflow_started>(cmd.events[0]);
-    rec.id = cmd.execution_id;
-    rec.workflow_id = start.workflow_id;
-    rec.workflow_version = start.workflow_version;
-    rec.status = "running";
-    rec.input = start.initial_input;
-    rec.created_at_ms = cmd.now_ms;
-  }
+  auto rec = exists ? ex->second : new_execution_record(cmd);
   commit_result result;
   result.events.reserve(cmd.events.size());
   auto& st = *stmts_;
   for (auto& kind : cmd.events) {
-    event e{make_uuid(), cmd.execution_id, ++rec.last_sequence, kind,
-            cmd.now_ms};
-    if (auto status = status_after(kind)) {
-      rec.status = *status;
-      if (auto x = caf::get_if<workflow_completed>(&kind))
-        rec.result = x->final_state;
-      else if (auto y = caf::get_if<workflow_failed>(&kind))
-        rec.result = y->error;
-      else if (auto z = caf::get_if<workflow_cancelled>(&kind))
-        rec.result = z->reason ? *z->reason : std::string{};
-    }
+    auto e = record_event(rec, kind, cmd.now_ms);
     auto rc = st.insert_event.bind(1, e.execution_id)
                 .bind(2, static_cast<int64_t>(e.sequence))
                 .bind(3, e.id)
