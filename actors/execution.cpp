@@ -40,6 +40,8 @@ void commit(execution_ptr self, command cmd) {
   caf::anon_send(self->state.backend, commit_atom::value, std::move(cmd));
 }
 
+void refold_from_log(execution_ptr self);
+
 void send_cancel(execution_ptr self) {
   auto& st = self->state;
   auto& prog = *st.prog;
@@ -53,14 +55,16 @@ void send_cancel(execution_ptr self) {
   cmd.execution_id = st.id;
   cmd.now_ms = now_ms(self);
   st.cancel_sent = true;
-  // A refusal means a node settled meanwhile: its event is on the way and
-  // the next wake tries again with the current set of in-flight nodes.
+  // A refusal means a node settled meanwhile. Its event may reach us before
+  // or after this reply, so read the log now: folding it steps again, with
+  // the current set of in-flight nodes.
   self->request(st.backend, caf::infinite, commit_atom::value, std::move(cmd))
     .then([](const commit_result&) {},
           [self](const caf::error& err) {
             spdlog::debug("cancel of '{}' refused, retrying: {}",
                           self->state.id, error_message(err));
             self->state.cancel_sent = false;
+            refold_from_log(self);
           });
 }
 
@@ -127,8 +131,6 @@ void step(execution_ptr self) {
   }
   commit(self, std::move(cmd));
 }
-
-void refold_from_log(execution_ptr self);
 
 /// Folds committed events; false when a gap made it re-read the log.
 bool fold_events(execution_ptr self, const std::vector<event>& events) {

@@ -439,3 +439,36 @@ TEST_CASE("cancelling stops dispatch and cancels in-flight nodes",
   f.complete(log->items[1]);
   CHECK(f.kinds("e1").size() == n);
 }
+
+TEST_CASE("a cancel racing a completion still ends the execution",
+          "[actors][cancel]") {
+  fixture f;
+  auto log = f.add_worker("w1", 4);
+  f.register_workflow(fan_ir("fan", 2));
+  f.start("fan", "e1");
+  f.complete(log->items[0]);
+  REQUIRE(log->items.size() == 3);
+  // The result of m0 and the cancel are in flight together: the cancel
+  // command names m0 as in flight, and the store refuses it once m0 settled.
+  node_result r;
+  auto& m0 = log->items[1];
+  r.item_id = m0.id;
+  r.execution_id = m0.execution_id;
+  r.node_id = m0.node_id;
+  r.fence = m0.fence;
+  r.worker_id = m0.worker_id;
+  r.attempt = m0.attempt;
+  r.ok = true;
+  r.output = "null";
+  r.state_patch = "{}";
+  caf::anon_send(f.s.dispatcher, r);
+  caf::anon_send(f.s.supervisor, cancel_atom::value, std::string{"e1"},
+                 std::string{"race"});
+  f.run();
+  CHECK(f.status("e1") == "cancelled");
+  auto kinds = f.kinds("e1");
+  CHECK(std::count(kinds.begin(), kinds.end(), "node_completed:m0") == 1);
+  CHECK(std::count(kinds.begin(), kinds.end(), "node_cancelled:m0") == 0);
+  CHECK(std::count(kinds.begin(), kinds.end(), "node_cancelled:m1") == 1);
+  CHECK(kinds.back() == "workflow_cancelled");
+}
