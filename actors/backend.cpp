@@ -1,5 +1,7 @@
 #include "actors/backend.hpp"
 
+#include <iterator>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -66,9 +68,19 @@ void flush(backend_ptr self) {
       batch[i].rp.deliver(res.error());
       continue;
     }
-    evs.events.insert(evs.events.end(), res->events.begin(), res->events.end());
-    items.items.insert(items.items.end(), res->items.begin(), res->items.end());
-    batch[i].rp.deliver(std::move(*res));
+    if (batch[i].rp.pending()) {
+      evs.events.insert(evs.events.end(), res->events.begin(),
+                        res->events.end());
+      items.items.insert(items.items.end(), res->items.begin(),
+                         res->items.end());
+      batch[i].rp.deliver(std::move(*res));
+    } else {
+      // Nobody waits for the answer (fire-and-forget): publish, no copies.
+      std::move(res->events.begin(), res->events.end(),
+                std::back_inserter(evs.events));
+      std::move(res->items.begin(), res->items.end(),
+                std::back_inserter(items.items));
+    }
   }
   if (!evs.events.empty())
     for (auto& sink : st.event_sinks)
