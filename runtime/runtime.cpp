@@ -1,5 +1,6 @@
 #include "runtime/runtime.hpp"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -88,7 +89,8 @@ struct runtime::impl {
   /// Compiled workflows by "id@version", and the latest version per id.
   std::map<std::string, graph_ptr> graphs;
   std::map<std::string, std::string> latest;
-  bool stopped = false;
+  /// Set once by `shutdown`; read without the lock by `check_running`.
+  std::atomic<bool> stopped{false};
 
   graph_ptr find_graph(const std::string& id,
                        const std::string& version) const {
@@ -122,6 +124,7 @@ struct runtime::impl {
   /// Spawns the local worker once.
   void start_worker() {
     std::lock_guard<std::mutex> guard{mtx};
+    check_running();
     if (worker_started || cfg.worker_slots == 0)
       return;
     worker_started = true;
