@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/subprocess.hpp"
+#include "temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;
+using jamjet::testing::temp_dir;
 
 namespace {
 
@@ -40,27 +42,6 @@ std::string fixture(const std::string& name) {
 std::string example(const std::string& name) {
   return std::string{JAMJET_EXAMPLES_DIR} + "/workflows/" + name;
 }
-
-/// A scratch directory removed at the end of the test.
-struct scratch_dir {
-  std::string path;
-
-  scratch_dir() {
-    char tmpl[] = "/tmp/jamjet-cli-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-
-  ~scratch_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-
-  std::string write(const std::string& name, const std::string& text,
-                    bool executable = false) {
-    auto file = path + "/" + name;
-    std::ofstream{file} << text;
-    if (executable)
-      ::chmod(file.c_str(), 0755);
-    return file;
-  }
-};
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -135,7 +116,7 @@ TEST_CASE("run prints the final state of a command pipeline", "[cli]") {
 }
 
 TEST_CASE("run takes its input inline or from a file", "[cli]") {
-  scratch_dir dir;
+  temp_dir dir;
   auto wf = dir.write("wf.json", R"({"workflow_id":"n","version":"1",
     "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"noop",
     "state_patch":{"b":2}}}},"edges":[{"from":"a","to":"end"}]})");
@@ -158,7 +139,7 @@ TEST_CASE("run takes its input inline or from a file", "[cli]") {
 }
 
 TEST_CASE("run exits 1 when the workflow fails, naming the node", "[cli]") {
-  scratch_dir dir;
+  temp_dir dir;
   auto wf = dir.write("wf.json", R"({"workflow_id":"f","version":"1",
     "start_node":"a","nodes":{
       "a":{"id":"a","kind":{"type":"command",
@@ -183,7 +164,7 @@ TEST_CASE("run refuses a workflow with unhandled kinds before it starts",
 }
 
 TEST_CASE("run with --handler runs a node kind with a user program", "[cli]") {
-  scratch_dir dir;
+  temp_dir dir;
   // The program sees {"node", "state", "attempt"} and answers a patch.
   auto prog = dir.write("model.sh", R"(#!/bin/sh
 input=$(cat)
@@ -208,7 +189,7 @@ esac
 
 TEST_CASE("runs are durable: status, events and the store survive",
           "[cli][durable]") {
-  scratch_dir dir;
+  temp_dir dir;
   auto db = dir.path + "/j.db";
   auto res = jamjet_cli({"run", example("pipeline.json"), "--db", db});
   REQUIRE(res.exit_code == 0);
@@ -244,7 +225,7 @@ TEST_CASE("runs are durable: status, events and the store survive",
 
 TEST_CASE("a dead letter is listed, redriven and resumed to completion",
           "[cli][durable]") {
-  scratch_dir dir;
+  temp_dir dir;
   auto db = dir.path + "/j.db";
   auto flag = dir.path + "/fixed";
   auto wf = dir.write("wf.json", R"({"workflow_id":"f","version":"1",
@@ -287,7 +268,7 @@ TEST_CASE("a dead letter is listed, redriven and resumed to completion",
 
 TEST_CASE("a store in use, foreign or corrupt is refused with a clear error",
           "[cli][durable]") {
-  scratch_dir dir;
+  temp_dir dir;
   auto db = dir.path + "/j.db";
   auto wf = dir.write("slow.json", R"({"workflow_id":"s","version":"1",
     "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"command",

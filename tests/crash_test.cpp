@@ -18,23 +18,13 @@
 #include "invariants.hpp"
 #include "runtime/sqlite_store.hpp"
 #include "runtime/subprocess.hpp"
+#include "temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::temp_dir;
 using json = nlohmann::json;
 
 namespace {
-
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/jamjet-crash-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    [[maybe_unused]] auto rc = std::system(cmd.c_str());
-  }
-};
 
 /// start -> m0..m4 -> join -> t0 -> t1 -> t2: command nodes that take a
 /// little while, append to a run log, and patch {<node>: <attempt>}.

@@ -10,22 +10,12 @@
 #include "messages/error.hpp"
 #include "runtime/memory_store.hpp"
 #include "runtime/sqlite_store.hpp"
+#include "temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/jamjet-store-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    [[maybe_unused]] auto rc = std::system(cmd.c_str());
-  }
-};
 
 command start_cmd(const std::string& id, int64_t now = 100) {
   command c;
