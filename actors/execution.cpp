@@ -108,15 +108,13 @@ void step(execution_ptr self) {
     return;
   command cmd;
   auto now = now_ms(self);
-  std::string state_text;
+  auto state_text = prog.state().dump();
   // Recovery restores this instead of folding the log up to here.
-  cmd.snapshot = prog.snapshot();
+  cmd.snapshot = prog.snapshot(state_text);
   cmd.snapshot_sequence = prog.last_sequence();
   for (auto r : ranks) {
     auto& node = prog.graph().node(r);
     cmd.events.emplace_back(node_scheduled{node.id, node.queue_type});
-    if (state_text.empty())
-      state_text = prog.state().dump();
     work_item item;
     item.id = item_id_for(st.id, node.id);
     item.execution_id = st.id;

@@ -146,18 +146,31 @@ fold_status progress::fold(const event& e) {
 }
 
 std::string progress::snapshot() const {
-  std::string nodes(nodes_.size(), '0');
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    nodes[i] = static_cast<char>('0' + static_cast<int>(nodes_[i]));
+  return snapshot(state_.dump());
+}
+
+std::string progress::snapshot(const std::string& state_text) const {
+  // Written by hand: it goes out with every scheduling command, and
+  // nlohmann's dump costs tens of instructions per character of the node
+  // string, which grows with the workflow.
   auto failures = nlohmann::json::array();
   for (auto& [rank, msg] : failures_)
     failures.push_back({rank, msg});
-  return nlohmann::json{{"seq", last_seq_},
-                        {"phase", static_cast<int>(phase_)},
-                        {"nodes", nodes},
-                        {"failures", failures},
-                        {"state", state_}}
-    .dump();
+  std::string out;
+  out.reserve(64 + nodes_.size() + state_text.size());
+  out += "{\"seq\":";
+  out += std::to_string(last_seq_);
+  out += ",\"phase\":";
+  out += std::to_string(static_cast<int>(phase_));
+  out += ",\"nodes\":\"";
+  for (auto x : nodes_)
+    out += static_cast<char>('0' + static_cast<int>(x));
+  out += "\",\"failures\":";
+  out += failures.dump();
+  out += ",\"state\":";
+  out += state_text;
+  out += '}';
+  return out;
 }
 
 bool progress::restore(const std::string& snapshot) {

@@ -64,6 +64,9 @@ class progress {
   /// `last_sequence()` again (recovery snapshots).
   std::string snapshot() const;
 
+  /// The same, reusing `state_text`, the caller's dump of `state()`.
+  std::string snapshot(const std::string& state_text) const;
+
   /// Restores a snapshot made by `snapshot()` for the same graph. Returns
   /// false (leaving the progress as it was) when it does not fit the graph
   /// or is malformed; the caller then folds the whole log instead.
