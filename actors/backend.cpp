@@ -2,8 +2,8 @@
 
 #include <iterator>
 
+#include "runtime/log.hpp"
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
 
@@ -51,7 +51,7 @@ void flush(backend_ptr self) {
     results = st.st->apply(cmds);
   } catch (const std::exception& ex) {
     st.broken = ex.what();
-    spdlog::critical("store failed, refusing further work: {}", st.broken);
+    log()->critical("store failed, refusing further work: {}", st.broken);
     auto err = make_error(error_code::store_failure,
                           std::string{"store failure: "} + ex.what());
     for (auto& p : batch)
@@ -63,8 +63,8 @@ void flush(backend_ptr self) {
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& res = results[i];
     if (!res) {
-      spdlog::debug("command for execution '{}' refused: {}",
-                    cmds[i].execution_id, error_message(res.error()));
+      log()->debug("command for execution '{}' refused: {}",
+                   cmds[i].execution_id, error_message(res.error()));
       batch[i].rp.deliver(res.error());
       continue;
     }

@@ -5,8 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "runtime/log.hpp"
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "runtime/clock.hpp"
 
@@ -203,8 +203,8 @@ void on_result(dispatcher_ptr self, node_result& res) {
     --w->busy;
   auto i = st.leases.find(res.item_id);
   if (i == st.leases.end() || i->second.fence != res.fence) {
-    spdlog::info("stale result for '{}' (fence {}) from worker '{}' ignored",
-                 res.item_id, res.fence, res.worker_id);
+    log()->info("stale result for '{}' (fence {}) from worker '{}' ignored",
+                res.item_id, res.fence, res.worker_id);
   } else {
     st.leases.erase(i);
     if (res.ok) {
@@ -242,8 +242,8 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
     if (!w)
       return;
     auto id = w->id;
-    spdlog::warn("worker '{}' is down ({}); reclaiming its leases", id,
-                 caf::to_string(msg.reason));
+    log()->warn("worker '{}' is down ({}); reclaiming its leases", id,
+                caf::to_string(msg.reason));
     std::vector<std::pair<std::string, uint64_t>> lost;
     for (auto& [item_id, lease] : s.leases)
       if (lease.worker == msg.source)
@@ -265,7 +265,7 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
         std::vector<std::string>& queues, uint32_t slots) {
       auto& s = self->state;
       self->monitor(handle);
-      spdlog::debug("worker '{}' joined with {} slots", id, slots);
+      log()->debug("worker '{}' joined with {} slots", id, slots);
       s.workers.push_back(worker_record{std::move(handle), std::move(id),
                                         std::move(queues), slots, 0});
       feed(self, s.workers.back());

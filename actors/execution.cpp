@@ -3,8 +3,8 @@
 #include <optional>
 #include <set>
 
+#include "runtime/log.hpp"
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
 #include "runtime/clock.hpp"
@@ -61,8 +61,8 @@ void send_cancel(execution_ptr self) {
   self->request(st.backend, caf::infinite, commit_atom::value, std::move(cmd))
     .then([](const commit_result&) {},
           [self](const caf::error& err) {
-            spdlog::debug("cancel of '{}' refused, retrying: {}",
-                          self->state.id, error_message(err));
+            log()->debug("cancel of '{}' refused, retrying: {}", self->state.id,
+                         error_message(err));
             self->state.cancel_sent = false;
             refold_from_log(self);
           });
@@ -147,8 +147,8 @@ bool fold_events(execution_ptr self, const std::vector<event>& events) {
       case fold_status::gap:
         // Cannot happen while the backend publishes in commit order; refold
         // from the log rather than act on a partial view.
-        spdlog::error("execution '{}': event {} after {}, reading the log",
-                      st.id, e.sequence, st.prog->last_sequence());
+        log()->error("execution '{}': event {} after {}, reading the log",
+                     st.id, e.sequence, st.prog->last_sequence());
         refold_from_log(self);
         return false;
     }
@@ -189,9 +189,9 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
                     : st.prog->restore(snapshot) &&
                         st.prog->last_sequence() == snapshot_sequence;
       if (!fits) {
-        spdlog::warn("execution '{}': snapshot unusable, folding its whole "
-                     "log",
-                     st.id);
+        log()->warn("execution '{}': snapshot unusable, folding its whole "
+                    "log",
+                    st.id);
         st.prog.emplace(st.prog->shared_graph());
         refold_from_log(self);
         return;

@@ -3,8 +3,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "runtime/log.hpp"
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "runtime/clock.hpp"
 
@@ -57,8 +57,8 @@ void forget(reaper_ptr self, const std::string& item_id) {
 void reclaim(reaper_ptr self, const lease_entry& lease,
              const std::string& error, bool retryable) {
   auto cmd = plan_attempt_failure(lease, error, retryable, now_ms(self));
-  spdlog::debug("reclaiming '{}' attempt {}/{}: {}", lease.item_id,
-                lease.attempt, lease.max_attempts, error);
+  log()->debug("reclaiming '{}' attempt {}/{}: {}", lease.item_id,
+               lease.attempt, lease.max_attempts, error);
   caf::anon_send(self->state.backend, commit_atom::value, std::move(cmd));
 }
 
@@ -84,8 +84,8 @@ reaper_actor::behavior_type reaper_impl(reaper_ptr self,
       auto& st = self->state;
       auto i = st.leases.find(item_id);
       if (i == st.leases.end() || i->second.fence != fence) {
-        spdlog::debug("failure of '{}' under fence {} ignored: lease gone",
-                      item_id, fence);
+        log()->debug("failure of '{}' under fence {} ignored: lease gone",
+                     item_id, fence);
         return;
       }
       auto lease = i->second;

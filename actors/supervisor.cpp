@@ -3,8 +3,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "runtime/log.hpp"
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
 #include "runtime/clock.hpp"
@@ -99,8 +99,8 @@ void adopt_workflow(supervisor_ptr self, const workflow_definition& def) {
     st.graphs[graph->workflow_id() + "@" + graph->version()] = graph;
     st.latest[graph->workflow_id()] = graph->version();
   } catch (const error& ex) {
-    spdlog::error("stored workflow '{}' version '{}' does not load: {}",
-                  def.workflow_id, def.version, ex.what());
+    log()->error("stored workflow '{}' version '{}' does not load: {}",
+                 def.workflow_id, def.version, ex.what());
   }
 }
 
@@ -116,9 +116,9 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
       continue;
     auto g = st.graphs.find(rec.workflow_id + "@" + rec.workflow_version);
     if (g == st.graphs.end()) {
-      spdlog::error("cannot resume execution '{}': workflow '{}' version "
-                    "'{}' is not in the store",
-                    rec.id, rec.workflow_id, rec.workflow_version);
+      log()->error("cannot resume execution '{}': workflow '{}' version "
+                   "'{}' is not in the store",
+                   rec.id, rec.workflow_id, rec.workflow_version);
       continue;
     }
     auto exec =
@@ -135,7 +135,7 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
   }
   self->send(st.dispatcher, recover_atom::value, std::move(snap.items));
   if (!report.resumed.empty())
-    spdlog::info("resumed {} running execution(s)", report.resumed.size());
+    log()->info("resumed {} running execution(s)", report.resumed.size());
   return report;
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
+#include "runtime/log.hpp"
 
 namespace jamjet {
 
@@ -53,8 +53,8 @@ progress::progress(graph_ptr graph)
 int64_t progress::rank(const std::string& node_id) const {
   auto r = graph_->rank_of(node_id);
   if (r < 0)
-    spdlog::warn("event names unknown node '{}' of workflow '{}'", node_id,
-                 graph_->workflow_id());
+    log()->warn("event names unknown node '{}' of workflow '{}'", node_id,
+                graph_->workflow_id());
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
+#include "runtime/log.hpp"
 
 namespace jamjet::cli {
 
@@ -39,9 +40,7 @@ nlohmann::json parse_input(const std::string& arg) {
 }
 
 void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("jamjet");
-  logger->set_pattern("%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
+  spdlog::set_default_logger(log());
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
