@@ -2,7 +2,6 @@
 
 // A store in memory: fast, and gone when the process ends.
 
-#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -49,9 +48,10 @@ class memory_store : public store {
 
   struct execution_data {
     execution_record record;
-    /// A deque: appending never moves the whole log (a vector doubling
-    /// cost single hops hundreds of microseconds).
-    std::deque<event> log;
+    /// A vector: appending is cheap on average, though a doubling moves
+    /// the whole log on one hop (see docs/performance.md). A deque was
+    /// tried; its many small blocks looked slower in ungated runs.
+    std::vector<event> log;
     std::string snapshot;
     uint64_t snapshot_sequence = 0;
   };
