@@ -105,6 +105,27 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
   return make_error(error_code::bad_input, "unknown work-item operation");
 }
 
+caf::expected<std::vector<work_item>> apply_item_ops(
+  const command& cmd,
+  const std::function<std::optional<work_item>(const std::string&)>& stored) {
+  std::vector<work_item> changed;
+  changed.reserve(cmd.items.size());
+  for (auto& op : cmd.items) {
+    auto& id = item_id_of(op);
+    std::optional<work_item> current;
+    for (auto i = changed.rbegin(); i != changed.rend() && !current; ++i)
+      if (i->id == id)
+        current = *i;
+    if (!current)
+      current = stored(id);
+    auto next = apply_item_op(current, op, cmd.now_ms);
+    if (!next)
+      return std::move(next.error());
+    changed.emplace_back(std::move(*next));
+  }
+  return changed;
+}
+
 caf::error check_events(const command& cmd, bool exists, bool terminal) {
   if (cmd.events.empty() && cmd.items.empty())
     return make_error(error_code::bad_input, "empty command");

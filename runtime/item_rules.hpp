@@ -6,8 +6,10 @@
 // given an item as stored (or none) and an operation, `apply_item_op` yields
 // the item after the operation, or the error that rejects the command.
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -21,6 +23,14 @@ namespace jamjet {
 /// (none for an unknown id); `now_ms` stamps enqueues.
 caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
                                        const item_op& op, int64_t now_ms);
+
+/// Applies every item operation of `cmd` in order, each to the item as the
+/// earlier operations of `cmd` left it, else as `stored` finds it. Returns
+/// the changed items, or the error of the first operation refused (then
+/// nothing may be written).
+caf::expected<std::vector<work_item>> apply_item_ops(
+  const command& cmd,
+  const std::function<std::optional<work_item>(const std::string&)>& stored);
 
 /// Checks the events of a command against the execution's status:
 /// `workflow_started` only first and only for a new execution; nothing after

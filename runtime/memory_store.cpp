@@ -38,22 +38,14 @@ caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
   if (auto err = check_events(cmd, exists, terminal))
     return err;
   // Work out every item change first, so a refused one changes nothing.
-  std::vector<work_item> changed;
-  changed.reserve(cmd.items.size());
-  auto lookup = [&](const std::string& id) -> std::optional<work_item> {
-    for (auto i = changed.rbegin(); i != changed.rend(); ++i)
-      if (i->id == id)
-        return *i;
-    if (auto i = items_.find(id); i != items_.end())
-      return i->second;
-    return std::nullopt;
-  };
-  for (auto& op : cmd.items) {
-    auto next = apply_item_op(lookup(item_id_of(op)), op, cmd.now_ms);
-    if (!next)
-      return std::move(next.error());
-    changed.emplace_back(std::move(*next));
-  }
+  auto ops = apply_item_ops(cmd, [this](const std::string& id) {
+    auto i = items_.find(id);
+    return i != items_.end() ? std::optional<work_item>{i->second}
+                             : std::nullopt;
+  });
+  if (!ops)
+    return std::move(ops.error());
+  auto changed = std::move(*ops);
   // Commit.
   if (!exists) {
     execution_data data;

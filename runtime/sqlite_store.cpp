@@ -442,14 +442,9 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
   bool terminal = exists && ex->second.status != "running";
   if (auto err = check_events(cmd, exists, terminal))
     return err;
-  std::vector<work_item> changed;
-  changed.reserve(cmd.items.size());
-  auto lookup = [&](const std::string& id) -> std::optional<work_item> {
-    for (auto i = changed.rbegin(); i != changed.rend(); ++i)
-      if (i->id == id)
-        return *i;
+  auto ops = apply_item_ops(cmd, [this](const std::string& id) {
     if (auto i = open_items_.find(id); i != open_items_.end())
-      return i->second;
+      return std::optional<work_item>{i->second};
     // Not open: settled, dead or cancelled items live only in the table.
     auto& s = stmts_->select_item;
     s.bind(1, id);
@@ -461,13 +456,10 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       fail("cannot read work item", rc);
     return found;
-  };
-  for (auto& op : cmd.items) {
-    auto next = apply_item_op(lookup(item_id_of(op)), op, cmd.now_ms);
-    if (!next)
-      return std::move(next.error());
-    changed.emplace_back(std::move(*next));
-  }
+  });
+  if (!ops)
+    return std::move(ops.error());
+  auto changed = std::move(*ops);
   // Valid: write events, execution and items.
   auto rec = exists ? ex->second : new_execution_record(cmd);
   commit_result result;
