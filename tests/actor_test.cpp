@@ -93,8 +93,8 @@ struct fixture {
     run();
   }
 
-  /// Reports a result for `item` as its worker would.
-  void complete(const work_item& item, const std::string& patch = "{}") {
+  /// A result for `item` as its worker would report it.
+  static node_result result_for(const work_item& item) {
     node_result r;
     r.item_id = item.id;
     r.execution_id = item.execution_id;
@@ -102,21 +102,27 @@ struct fixture {
     r.fence = item.fence;
     r.worker_id = item.worker_id;
     r.attempt = item.attempt;
+    return r;
+  }
+
+  /// A successful result for `item`, not yet sent.
+  static node_result success(const work_item& item,
+                             const std::string& patch = "{}") {
+    auto r = result_for(item);
     r.ok = true;
     r.output = "null";
     r.state_patch = patch;
-    caf::anon_send(s.dispatcher, r);
+    return r;
+  }
+
+  /// Reports a result for `item` as its worker would.
+  void complete(const work_item& item, const std::string& patch = "{}") {
+    caf::anon_send(s.dispatcher, success(item, patch));
     run();
   }
 
   void fail(const work_item& item, const std::string& error, bool retryable) {
-    node_result r;
-    r.item_id = item.id;
-    r.execution_id = item.execution_id;
-    r.node_id = item.node_id;
-    r.fence = item.fence;
-    r.worker_id = item.worker_id;
-    r.attempt = item.attempt;
+    auto r = result_for(item);
     r.ok = false;
     r.error = error;
     r.retryable = retryable;
@@ -450,18 +456,7 @@ TEST_CASE("a cancel racing a completion still ends the execution",
   REQUIRE(log->items.size() == 3);
   // The result of m0 and the cancel are in flight together: the cancel
   // command names m0 as in flight, and the store refuses it once m0 settled.
-  node_result r;
-  auto& m0 = log->items[1];
-  r.item_id = m0.id;
-  r.execution_id = m0.execution_id;
-  r.node_id = m0.node_id;
-  r.fence = m0.fence;
-  r.worker_id = m0.worker_id;
-  r.attempt = m0.attempt;
-  r.ok = true;
-  r.output = "null";
-  r.state_patch = "{}";
-  caf::anon_send(f.s.dispatcher, r);
+  caf::anon_send(f.s.dispatcher, fixture::success(log->items[1]));
   caf::anon_send(f.s.supervisor, cancel_atom::value, std::string{"e1"},
                  std::string{"race"});
   f.run();
