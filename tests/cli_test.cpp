@@ -270,19 +270,30 @@ TEST_CASE("a store in use, foreign or corrupt is refused with a clear error",
           "[cli][durable]") {
   temp_dir dir;
   auto db = dir.path + "/j.db";
-  auto wf = dir.write("slow.json", R"({"workflow_id":"s","version":"1",
-    "start_node":"a","nodes":{"a":{"id":"a","kind":{"type":"command",
-    "argv":["sleep","3"]}}},"edges":[{"from":"a","to":"end"}]})");
+  // The holder's node says when it runs, then waits to be released, so the
+  // store is held for certain while the second process tries it.
+  auto script = "touch '" + dir.path + "/started'; while [ ! -f '" + dir.path +
+                "/release' ]; do sleep 0.02; done";
+  auto wf = dir.write(
+    "slow.json",
+    json{
+      {"workflow_id", "s"},
+      {"version", "1"},
+      {"start_node", "a"},
+      {"nodes",
+       {{"a",
+         {{"id", "a"},
+          {"kind", {{"type", "command"}, {"argv", {"sh", "-c", script}}}}}}}},
+      {"edges", {{{"from", "a"}, {"to", "end"}}}}}
+      .dump());
   std::thread holder{[&] { jamjet_cli({"run", wf, "--db", db}); }};
-  // Wait until the first process holds the store.
-  for (int i = 0; i < 200; ++i) {
-    if (jamjet_cli({"status", "--db", db}).exit_code == 0)
-      break;
+  for (int i = 0; i < 3000 && ::access((dir.path + "/started").c_str(), F_OK);
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
   auto second = jamjet_cli({"run", example("pipeline.json"), "--db", db});
   CHECK(second.exit_code == 1);
   CHECK(contains(second.err, "in use by process"));
+  dir.write("release", "");
   holder.join();
   auto garbage = dir.write("garbage.db", std::string(4096, 'z'));
   auto bad = jamjet_cli({"run", example("pipeline.json"), "--db", garbage});
