@@ -156,6 +156,20 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
         return make_error(error_code::store_failure, ex.what());
       }
     },
+    [=](inbox_atom) -> caf::result<std::vector<inbox_message>> {
+      try {
+        return self->state.st->inbox();
+      } catch (const std::exception& ex) {
+        return make_error(error_code::store_failure, ex.what());
+      }
+    },
+    [=](inbox_atom, int64_t id) {
+      try {
+        self->state.st->drop_inbox(id);
+      } catch (const std::exception& ex) {
+        log()->error("cannot drop inbox request {}: {}", id, ex.what());
+      }
+    },
     [=](dlq_atom) -> caf::result<std::vector<dead_letter>> {
       flush(self);
       try {

@@ -12,6 +12,9 @@
 //   (dlq) -> [dead_letter]
 //   (register, workflow_id, version, ir_json) -> ok
 //   (recover) -> recovery_snapshot        what to resume after a restart
+//   (inbox) -> [inbox_message]            requests other processes left in
+//                                         the store (empty if it has none)
+//   (inbox, id)                           drop a delivered request
 //
 // Commands waiting in the mailbox go into one store transaction (group
 // commit, bounded by count). Only after it commits are callers answered and
@@ -49,7 +52,9 @@ using backend_actor = caf::typed_actor<
   caf::replies_to<dlq_atom>::with<std::vector<dead_letter>>,
   caf::replies_to<register_atom, std::string, std::string,
                   std::string>::with<caf::ok_atom>,
-  caf::replies_to<recover_atom>::with<recovery_snapshot>>;
+  caf::replies_to<recover_atom>::with<recovery_snapshot>,
+  caf::replies_to<inbox_atom>::with<std::vector<inbox_message>>,
+  caf::reacts_to<inbox_atom, int64_t>>;
 
 /// Limits of one group commit.
 struct backend_config {

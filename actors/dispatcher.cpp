@@ -9,6 +9,8 @@
 #include <caf/all.hpp>
 
 #include "runtime/clock.hpp"
+#include "runtime/retry.hpp"
+#include <nlohmann/json.hpp>
 
 namespace jamjet {
 
@@ -33,6 +35,8 @@ struct lease_record {
   uint64_t fence = 0;
   caf::actor_addr worker;
   work_item item;
+  /// When the attempt is cut off (node timeout); 0 = never.
+  int64_t cutoff_ms = 0;
 };
 
 struct dispatcher_state {
@@ -63,6 +67,42 @@ struct dispatcher_state {
 
 using dispatcher_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
+/// The lease deadline of `item` from `now`: one lease period (the
+/// workflow's heartbeat interval, else the dispatcher's), never past the
+/// attempt's cut-off.
+int64_t lease_deadline(const dispatcher_state& st, const work_item& item,
+                       int64_t cutoff_ms, int64_t now) {
+  auto period = item.lease_ms > 0 ? static_cast<int64_t>(item.lease_ms)
+                                  : static_cast<int64_t>(st.cfg.lease.count());
+  auto deadline = now + period;
+  return cutoff_ms > 0 ? std::min(deadline, cutoff_ms) : deadline;
+}
+
+lease_entry entry_of(const work_item& item, int64_t deadline,
+                     int64_t cutoff_ms) {
+  return lease_entry{item.id,    item.execution_id, item.node_id,
+                     item.fence, item.attempt,      item.max_attempts,
+                     deadline,   item.worker_id,    item.retry,
+                     cutoff_ms};
+}
+
+/// Commits a due timer as `TimerFired`.
+void fire_timer(dispatcher_ptr self, const work_item& item) {
+  auto& st = self->state;
+  caf::optional<std::string> key;
+  auto payload = nlohmann::json::parse(item.payload, nullptr, false);
+  if (payload.is_object() && payload.contains("correlation_key") &&
+      payload["correlation_key"].is_string())
+    key = payload["correlation_key"].get<std::string>();
+  command cmd;
+  cmd.execution_id = item.execution_id;
+  cmd.now_ms = now_ms(self);
+  cmd.events.emplace_back(timer_fired{item.node_id, std::move(key)});
+  cmd.items.emplace_back(fire_op{item.id});
+  // Refused when the timer was disarmed meanwhile: then nothing fires.
+  caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
+}
+
 /// Leases `item` to `w`.
 void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
   auto& st = self->state;
@@ -70,7 +110,9 @@ void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
   item.status = item_status::leased;
   item.fence = ++st.next_fence;
   item.worker_id = w.id;
-  item.lease_expires_at_ms = now + st.cfg.lease.count();
+  int64_t cutoff =
+    item.timeout_ms > 0 ? now + static_cast<int64_t>(item.timeout_ms) : 0;
+  item.lease_expires_at_ms = lease_deadline(st, item, cutoff, now);
   command cmd;
   cmd.execution_id = item.execution_id;
   cmd.now_ms = now;
@@ -81,11 +123,10 @@ void lease_to(dispatcher_ptr self, worker_record& w, work_item item) {
   cmd.urgent = false;
   caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
   self->send(st.reaper, track_atom::value,
-             lease_entry{item.id, item.execution_id, item.node_id, item.fence,
-                         item.attempt, item.max_attempts,
-                         item.lease_expires_at_ms, w.id});
+             entry_of(item, item.lease_expires_at_ms, cutoff));
   ++w.busy;
-  st.leases[item.id] = lease_record{item.fence, w.handle.address(), item};
+  st.leases[item.id] =
+    lease_record{item.fence, w.handle.address(), item, cutoff};
   self->send(w.handle, std::move(item));
 }
 
@@ -108,9 +149,14 @@ void feed(dispatcher_ptr self, worker_record& w) {
   }
 }
 
-/// Hands a newly ready item to a free worker, or queues it.
+/// Hands a newly ready item to a free worker, or queues it; fires a due
+/// timer.
 void offer(dispatcher_ptr self, work_item item) {
   auto& st = self->state;
+  if (item.queue_type == timer_queue) {
+    fire_timer(self, item);
+    return;
+  }
   auto n = st.workers.size();
   for (size_t k = 0; k < n; ++k) {
     auto& w = st.workers[(st.next_worker + k) % n];
@@ -154,6 +200,18 @@ void drop_queued(dispatcher_ptr self, const std::string& item_id) {
   }
 }
 
+/// Forgets the lease on `item_id` after the reaper reclaimed it (expiry or
+/// node timeout), telling its worker to stop the attempt if it still runs.
+void stop_lost_lease(dispatcher_ptr self, const std::string& item_id) {
+  auto& st = self->state;
+  auto i = st.leases.find(item_id);
+  if (i == st.leases.end())
+    return;
+  if (auto w = st.find_worker(i->second.worker))
+    self->send(w->handle, cancel_atom::value, item_id);
+  st.leases.erase(i);
+}
+
 void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
   auto& st = self->state;
   auto now = now_ms(self);
@@ -162,7 +220,7 @@ void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
     switch (item.status) {
       case item_status::ready: {
         // New, or requeued after a failed attempt: a lease on it is over.
-        st.leases.erase(item.id);
+        stop_lost_lease(self, item.id);
         if (item.not_before_ms > now) {
           st.delayed.emplace(item.not_before_ms, std::move(item));
           delayed_any = true;
@@ -184,8 +242,10 @@ void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
         }
         break;
       }
-      case item_status::done:
       case item_status::dead:
+        stop_lost_lease(self, item.id);
+        break;
+      case item_status::done:
         break;
     }
   }
@@ -205,22 +265,28 @@ void on_result(dispatcher_ptr self, node_result& res) {
   if (i == st.leases.end() || i->second.fence != res.fence) {
     log()->info("stale result for '{}' (fence {}) from worker '{}' ignored",
                 res.item_id, res.fence, res.worker_id);
-  } else {
+  } else if (res.ok) {
     st.leases.erase(i);
-    if (res.ok) {
-      command cmd;
-      cmd.execution_id = res.execution_id;
-      cmd.now_ms = now_ms(self);
-      cmd.events.emplace_back(node_completed{res.node_id, std::move(res.output),
-                                             std::move(res.state_patch),
-                                             res.duration_ms, std::string{}});
-      cmd.items.emplace_back(settle_op{res.item_id, res.fence});
-      caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
-      self->send(st.reaper, untrack_atom::value, res.item_id, res.fence);
-    } else {
-      self->send(st.reaper, fail_atom::value, res.item_id, res.fence,
-                 std::move(res.error), res.retryable);
-    }
+    command cmd;
+    cmd.execution_id = res.execution_id;
+    cmd.now_ms = now_ms(self);
+    cmd.events.emplace_back(node_completed{res.node_id, std::move(res.output),
+                                           std::move(res.state_patch),
+                                           res.duration_ms, std::string{}});
+    cmd.items.emplace_back(settle_op{res.item_id, res.fence});
+    caf::anon_send(st.backend, commit_atom::value, std::move(cmd));
+    self->send(st.reaper, untrack_atom::value, res.item_id, res.fence);
+  } else {
+    // The handler's word, and the node's policy on the error's class.
+    bool retryable =
+      res.retryable &&
+      retries_class(policy_of_item(i->second.item.retry), res.error_class);
+    auto error = std::move(res.error);
+    if (!res.error_class.empty())
+      error += " [" + res.error_class + "]";
+    st.leases.erase(i);
+    self->send(st.reaper, fail_atom::value, res.item_id, res.fence,
+               std::move(error), retryable);
   }
   if (w)
     feed(self, *w);
@@ -277,11 +343,10 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
       if (i == s.leases.end() || i->second.fence != fence)
         return;
       auto& item = i->second.item;
-      item.lease_expires_at_ms = now_ms(self) + s.cfg.lease.count();
+      auto cutoff = i->second.cutoff_ms;
+      item.lease_expires_at_ms = lease_deadline(s, item, cutoff, now_ms(self));
       self->send(s.reaper, track_atom::value,
-                 lease_entry{item.id, item.execution_id, item.node_id,
-                             item.fence, item.attempt, item.max_attempts,
-                             item.lease_expires_at_ms, item.worker_id});
+                 entry_of(item, item.lease_expires_at_ms, cutoff));
     },
     [=](recover_atom, std::vector<work_item>& items) {
       auto& s = self->state;
@@ -291,11 +356,8 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
         if (item.status == item_status::leased) {
           // Held when the previous run ended; its holder may still report
           // under the old fence within one lease period.
-          auto deadline = now + s.cfg.lease.count();
-          self->send(s.reaper, track_atom::value,
-                     lease_entry{item.id, item.execution_id, item.node_id,
-                                 item.fence, item.attempt, item.max_attempts,
-                                 deadline, item.worker_id});
+          auto deadline = lease_deadline(s, item, 0, now);
+          self->send(s.reaper, track_atom::value, entry_of(item, deadline, 0));
           s.next_fence = std::max(s.next_fence, item.fence);
           s.leases[item.id] =
             lease_record{item.fence, caf::actor_addr{}, std::move(item)};

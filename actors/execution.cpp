@@ -10,6 +10,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/progress.hpp"
+#include "runtime/scheduler_nodes.hpp"
 
 namespace jamjet {
 
@@ -42,18 +43,25 @@ void commit(execution_ptr self, command cmd) {
 
 void refold_from_log(execution_ptr self);
 
-void send_cancel(execution_ptr self) {
+/// Ends the execution while nodes may be in flight: `NodeCancelled` for
+/// each (their work items cancelled, their workers told to stop), timers
+/// disarmed, then `terminal` (WorkflowCancelled, or WorkflowFailed after a
+/// workflow timeout).
+void send_stop(execution_ptr self, event_kind terminal) {
   auto& st = self->state;
   auto& prog = *st.prog;
   command cmd;
+  cmd.execution_id = st.id;
+  cmd.now_ms = now_ms(self);
   for (auto r : prog.scheduled_nodes()) {
     auto& node = prog.graph().node(r);
     cmd.events.emplace_back(node_cancelled{node.id});
-    cmd.items.emplace_back(cancel_op{item_id_for(st.id, node.id)});
+    if (node.spec.role == node_role::work)
+      cmd.items.emplace_back(cancel_op{item_id_for(st.id, node.id)});
   }
-  cmd.events.emplace_back(workflow_cancelled{*st.cancel_reason});
-  cmd.execution_id = st.id;
-  cmd.now_ms = now_ms(self);
+  for (auto& id : open_timer_ids(prog, st.id))
+    cmd.items.emplace_back(disarm_op{id});
+  cmd.events.emplace_back(std::move(terminal));
   st.cancel_sent = true;
   // A refusal means a node settled meanwhile. Its event may reach us before
   // or after this reply, so read the log now: folding it steps again, with
@@ -61,14 +69,48 @@ void send_cancel(execution_ptr self) {
   self->request(st.backend, caf::infinite, commit_atom::value, std::move(cmd))
     .then([](const commit_result&) {},
           [self](const caf::error& err) {
-            log()->debug("cancel of '{}' refused, retrying: {}", self->state.id,
+            log()->debug("stop of '{}' refused, retrying: {}", self->state.id,
                          error_message(err));
             self->state.cancel_sent = false;
             refold_from_log(self);
           });
 }
 
-/// Decides what to do after folding: finish, cancel or schedule.
+/// Commits the execution's end when nothing it waits for is left.
+void finish(execution_ptr self, event_kind terminal) {
+  auto& st = self->state;
+  st.finishing = true;
+  command cmd;
+  // Waiting nodes never settle by themselves: cancel them.
+  for (auto r : st.prog->scheduled_nodes())
+    cmd.events.emplace_back(node_cancelled{st.prog->graph().node(r).id});
+  for (auto& id : open_timer_ids(*st.prog, st.id))
+    cmd.items.emplace_back(disarm_op{id});
+  cmd.events.emplace_back(std::move(terminal));
+  commit(self, std::move(cmd));
+}
+
+/// A work item for node `rank`, attempt 1.
+work_item make_item(execution_ptr self, const graph_node& node,
+                    const std::string& state_text, int64_t now) {
+  auto& st = self->state;
+  work_item item;
+  item.id = item_id_for(st.id, node.id);
+  item.execution_id = st.id;
+  item.node_id = node.id;
+  item.queue_type = node.queue_type;
+  item.payload = "{\"node\":" + node.json + ",\"state\":" + state_text + "}";
+  item.attempt = 1;
+  item.max_attempts = node.max_attempts;
+  item.created_at_ms = now;
+  item.retry = node.retry_json;
+  item.timeout_ms = node.timeout_ms;
+  item.lease_ms = st.prog->graph().timeouts().heartbeat_ms;
+  return item;
+}
+
+/// Decides what to do after folding: finish, stop or go on (skip, settle
+/// waiting nodes, run runnable ones).
 void step(execution_ptr self) {
   auto& st = self->state;
   auto& prog = *st.prog;
@@ -78,56 +120,83 @@ void step(execution_ptr self) {
   }
   if (prog.phase() != execution_phase::running || st.finishing)
     return;
-  if (st.cancel_reason) {
-    if (st.requested.empty() && !st.cancel_sent)
-      send_cancel(self);
-    return;
-  }
-  if (prog.failure()) {
-    if (prog.in_flight() == 0 && st.requested.empty()) {
-      st.finishing = true;
-      command cmd;
-      cmd.events.emplace_back(workflow_failed{*prog.failure()});
-      commit(self, std::move(cmd));
+  if (st.cancel_reason || prog.timed_out()) {
+    if (st.requested.empty() && !st.cancel_sent) {
+      if (st.cancel_reason)
+        send_stop(self, workflow_cancelled{*st.cancel_reason});
+      else
+        send_stop(
+          self,
+          workflow_failed{
+            "workflow '" + prog.graph().workflow_id() + "' timed out after " +
+            std::to_string(prog.graph().timeouts().workflow_ms / 1000) + " s"});
     }
     return;
   }
-  if (prog.all_done()) {
-    st.finishing = true;
-    command cmd;
-    cmd.events.emplace_back(workflow_completed{prog.state().dump()});
-    commit(self, std::move(cmd));
+  if (prog.failure()) {
+    // Work in flight settles by itself; waiting nodes are cancelled.
+    bool working = false;
+    for (auto r : prog.scheduled_nodes())
+      working |= prog.graph().node(r).spec.role == node_role::work;
+    if (!working && st.requested.empty())
+      finish(self, workflow_failed{*prog.failure()});
     return;
+  }
+  if (prog.all_done()) {
+    finish(self, workflow_completed{prog.state().dump()});
+    return;
+  }
+  command cmd;
+  cmd.execution_id = st.id;
+  cmd.now_ms = now_ms(self);
+  for (auto& skip : prog.skippable()) {
+    if (st.requested.count(skip.rank) > 0)
+      continue;
+    cmd.events.emplace_back(
+      node_skipped{prog.graph().node(skip.rank).id, std::move(skip.reason)});
+    st.requested.insert(skip.rank);
+  }
+  for (auto r : prog.scheduled_nodes()) {
+    if (prog.graph().node(r).spec.role == node_role::work ||
+        st.requested.count(r) > 0)
+      continue;
+    if (plan_wait_resolution(prog, r, cmd))
+      st.requested.insert(r);
   }
   auto busy = prog.in_flight() + st.requested.size();
-  if (busy >= st.limits.max_in_flight)
-    return;
-  auto room = std::min(st.limits.max_in_flight - busy, st.limits.max_per_wake);
-  auto ranks = prog.runnable(room, st.requested);
-  if (ranks.empty())
-    return;
-  command cmd;
-  auto now = now_ms(self);
-  auto state_text = prog.state().dump();
-  // Recovery restores this instead of folding the log up to here.
-  cmd.snapshot = prog.snapshot(state_text);
-  cmd.snapshot_sequence = prog.last_sequence();
-  for (auto r : ranks) {
-    auto& node = prog.graph().node(r);
-    cmd.events.emplace_back(node_scheduled{node.id, node.queue_type});
-    work_item item;
-    item.id = item_id_for(st.id, node.id);
-    item.execution_id = st.id;
-    item.node_id = node.id;
-    item.queue_type = node.queue_type;
-    item.payload = "{\"node\":" + node.json + ",\"state\":" + state_text + "}";
-    item.attempt = 1;
-    item.max_attempts = node.max_attempts;
-    item.created_at_ms = now;
-    cmd.items.emplace_back(enqueue_op{std::move(item)});
-    st.requested.insert(r);
+  if (busy < st.limits.max_in_flight) {
+    auto room =
+      std::min(st.limits.max_in_flight - busy, st.limits.max_per_wake);
+    std::string state_text;
+    for (auto r : prog.runnable(room, st.requested)) {
+      auto& node = prog.graph().node(r);
+      switch (node.spec.role) {
+        case node_role::condition:
+          plan_condition(prog, r, cmd);
+          break;
+        case node_role::wait:
+        case node_role::approval:
+          plan_wait_start(prog, r, cmd);
+          break;
+        case node_role::work:
+          if (state_text.empty())
+            state_text = prog.state().dump();
+          cmd.events.emplace_back(node_scheduled{node.id, node.queue_type});
+          cmd.items.emplace_back(
+            enqueue_op{make_item(self, node, state_text, cmd.now_ms)});
+          break;
+      }
+      st.requested.insert(r);
+    }
+    if (!cmd.events.empty()) {
+      // Recovery restores this instead of folding the log up to here.
+      cmd.snapshot =
+        state_text.empty() ? prog.snapshot() : prog.snapshot(state_text);
+      cmd.snapshot_sequence = prog.last_sequence();
+    }
   }
-  commit(self, std::move(cmd));
+  if (!cmd.events.empty())
+    commit(self, std::move(cmd));
 }
 
 /// Folds committed events; false when a gap made it re-read the log.
@@ -136,8 +205,12 @@ bool fold_events(execution_ptr self, const std::vector<event>& events) {
   for (auto& e : events) {
     switch (st.prog->fold(e)) {
       case fold_status::applied:
-        if (auto x = caf::get_if<node_scheduled>(&e.kind)) {
-          auto r = st.prog->graph().rank_of(x->node_id);
+        // A node whose command is folded may be acted on again.
+        if (caf::holds_alternative<node_scheduled>(e.kind) ||
+            caf::holds_alternative<node_completed>(e.kind) ||
+            caf::holds_alternative<node_failed>(e.kind) ||
+            caf::holds_alternative<node_skipped>(e.kind)) {
+          auto r = st.prog->graph().rank_of(node_id_of(e.kind));
           if (r >= 0)
             st.requested.erase(static_cast<uint32_t>(r));
         }
@@ -198,6 +271,71 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
       }
       if (fold_events(self, events))
         step(self);
+    },
+    [=](signal_atom, std::string& key,
+        std::string& payload) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto& prog = *st.prog;
+      bool waits = false;
+      for (uint32_t r = 0; r < prog.graph().size(); ++r) {
+        auto& node = prog.graph().node(r);
+        auto x = prog.state_of(r);
+        if (node.spec.role == node_role::wait &&
+            node.spec.wait != wait_kind::timer &&
+            node.spec.correlation_key == key &&
+            (x == node_state::pending || x == node_state::scheduled))
+          waits = true;
+      }
+      if (!waits)
+        return make_error(error_code::bad_input,
+                          "execution '" + st.id +
+                            "' has no wait node waiting for an event with "
+                            "key '" +
+                            key + "'");
+      command cmd;
+      cmd.execution_id = st.id;
+      cmd.now_ms = now_ms(self);
+      cmd.events.emplace_back(
+        external_event_received{std::move(key), std::move(payload)});
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
+        .then(
+          [rp](const commit_result&) mutable {
+            rp.deliver(caf::ok_atom::value);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](approve_atom, approval_request& req) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto& prog = *st.prog;
+      auto r = prog.graph().rank_of(req.node_id);
+      if (r < 0 || prog.graph().node(static_cast<uint32_t>(r)).spec.role !=
+                     node_role::approval)
+        return make_error(error_code::bad_input,
+                          "execution '" + st.id +
+                            "' has no human_approval node '" + req.node_id +
+                            "'");
+      auto x = prog.state_of(static_cast<uint32_t>(r));
+      if (x != node_state::pending && x != node_state::scheduled)
+        return make_error(error_code::bad_input,
+                          "human_approval node '" + req.node_id +
+                            "' of execution '" + st.id + "' is already " +
+                            to_string(x));
+      command cmd;
+      cmd.execution_id = st.id;
+      cmd.now_ms = now_ms(self);
+      cmd.events.emplace_back(approval_received{
+        req.node_id, req.user_id, req.approved ? "approved" : "rejected",
+        req.comment, req.state_patch});
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
+        .then(
+          [rp](const commit_result&) mutable {
+            rp.deliver(caf::ok_atom::value);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](cancel_atom, std::string& reason) {
       auto& st = self->state;

@@ -102,10 +102,22 @@ reaper_actor::behavior_type reaper_impl(reaper_ptr self,
         auto item_id = st.deadlines.begin()->second;
         auto lease = st.leases.at(item_id);
         forget(self, item_id);
-        reclaim(self, lease,
-                "lease expired (worker '" + lease.worker_id +
-                  "' sent no result or heartbeat in time)",
-                true);
+        if (lease.cutoff_ms > 0 && lease.deadline_ms >= lease.cutoff_ms) {
+          // The node timeout: heartbeats do not extend it. A timeout is
+          // retried when the policy retries the class "timeout".
+          auto policy = policy_of_item(lease.retry);
+          reclaim(self, lease,
+                  "node timed out: attempt " + std::to_string(lease.attempt) +
+                    " ran past its node timeout [timeout]",
+                  retries_class(policy, "timeout"));
+        } else {
+          // The worker is gone or stuck: always retried while attempts
+          // remain, whatever the policy's error classes.
+          reclaim(self, lease,
+                  "lease expired (worker '" + lease.worker_id +
+                    "' sent no result or heartbeat in time)",
+                  true);
+        }
       }
       arm(self);
     },

@@ -7,10 +7,13 @@ namespace jamjet {
 scheduler spawn_scheduler(caf::actor_system& sys, std::shared_ptr<store> st,
                           const scheduler_config& cfg) {
   scheduler s;
+  auto inbox_poll =
+    st->has_inbox() ? cfg.inbox_poll : std::chrono::milliseconds{0};
   s.backend = spawn_backend(sys, std::move(st), cfg.backend);
   s.reaper = spawn_lease_reaper(sys, s.backend);
   s.dispatcher = spawn_dispatcher(sys, s.backend, s.reaper, cfg.dispatch);
-  s.supervisor = spawn_supervisor(sys, s.backend, s.dispatcher, cfg.limits);
+  s.supervisor = spawn_supervisor(sys, s.backend, s.dispatcher,
+                                  supervisor_config{cfg.limits, inbox_poll});
   caf::anon_send(s.backend, subscribe_atom::value,
                  caf::actor_cast<event_sink_actor>(s.supervisor));
   caf::anon_send(s.backend, subscribe_atom::value,

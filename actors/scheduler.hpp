@@ -2,6 +2,7 @@
 
 // The scheduler: backend, lease reaper, dispatcher and supervisor, wired.
 
+#include <chrono>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -19,6 +20,9 @@ struct scheduler_config {
   execution_limits limits;
   dispatcher_config dispatch;
   backend_config backend;
+  /// How often to look for requests other processes leave in the store's
+  /// inbox; zero: never (stores without an inbox).
+  std::chrono::milliseconds inbox_poll{0};
 };
 
 /// Handles of a running scheduler.

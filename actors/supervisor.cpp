@@ -1,6 +1,7 @@
 #include "actors/supervisor.hpp"
 
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "runtime/log.hpp"
@@ -9,6 +10,7 @@
 #include "messages/error.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
+#include "runtime/scheduler_nodes.hpp"
 
 namespace jamjet {
 
@@ -18,6 +20,9 @@ struct supervisor_state {
   backend_actor backend;
   dispatcher_actor dispatcher;
   execution_limits limits;
+  std::chrono::milliseconds inbox_poll{0};
+  /// Inbox requests being delivered.
+  std::set<int64_t> inbox_busy;
   /// Compiled workflows by "id@version".
   std::unordered_map<std::string, graph_ptr> graphs;
   /// Latest registered version per workflow id.
@@ -139,13 +144,74 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
   return report;
 }
 
+void poll_inbox_later(supervisor_ptr self) {
+  if (self->state.inbox_poll.count() > 0)
+    self->delayed_send(self, self->state.inbox_poll, inbox_atom::value);
+}
+
+/// Delivers one request another process left in the store, then drops it
+/// (at least once: a crash before the drop delivers it again).
+void deliver_inbox(supervisor_ptr self, inbox_message& msg) {
+  auto& st = self->state;
+  if (!st.inbox_busy.insert(msg.id).second)
+    return;
+  auto done = [self, id = msg.id, exec = msg.execution_id,
+               kind = msg.kind](const caf::error& err) {
+    if (err)
+      log()->warn("{} request for execution '{}' not delivered: {}", kind, exec,
+                  error_message(err));
+    caf::anon_send(self->state.backend, inbox_atom::value, id);
+    self->state.inbox_busy.erase(id);
+  };
+  auto r = st.routes.find(msg.execution_id);
+  if (r == st.routes.end()) {
+    done(make_error(error_code::bad_input, "the execution is not running"));
+    return;
+  }
+  auto ok = [done](caf::ok_atom) { done(caf::none); };
+  if (msg.kind == "signal") {
+    self
+      ->request(r->second, caf::infinite, signal_atom::value, msg.target,
+                msg.payload)
+      .then(ok, done);
+  } else if (msg.kind == "approve" || msg.kind == "reject") {
+    approval_request req{msg.target, msg.kind == "approve", msg.user_id,
+                         msg.comment, msg.payload};
+    self->request(r->second, caf::infinite, approve_atom::value, req)
+      .then(ok, done);
+  } else if (msg.kind == "cancel") {
+    self->send(r->second, cancel_atom::value, msg.target);
+    done(caf::none);
+  } else {
+    done(make_error(error_code::bad_input,
+                    "unknown request kind '" + msg.kind + "'"));
+  }
+}
+
+/// The error for a request to an execution that is not running here.
+caf::result<caf::ok_atom> not_running(supervisor_ptr self,
+                                      const std::string& id,
+                                      const std::string& what) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  self->request(self->state.backend, caf::infinite, record_atom::value, id)
+    .then(
+      [rp, what](execution_record& rec) mutable {
+        rp.deliver(make_error(error_code::bad_input,
+                              "cannot " + what + " execution '" + rec.id +
+                                "': it is " + rec.status));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
                                                 backend_actor backend,
                                                 dispatcher_actor dispatcher,
-                                                execution_limits limits) {
+                                                supervisor_config cfg) {
   self->state.backend = std::move(backend);
   self->state.dispatcher = std::move(dispatcher);
-  self->state.limits = limits;
+  self->state.limits = cfg.limits;
+  self->state.inbox_poll = cfg.inbox_poll;
   // Executions are not linked (one failing must not take the others down),
   // so the supervisor takes them with it when it is told to exit.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -211,6 +277,10 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
       cmd.now_ms = now_ms(self);
       cmd.events.emplace_back(
         workflow_started{req.workflow_id, version, req.input});
+      // The workflow timeout is a durable timer like any other.
+      if (auto limit = g->second->timeouts().workflow_ms; limit > 0)
+        add_timer(cmd, std::string{}, std::string{workflow_timeout_key},
+                  cmd.now_ms + static_cast<int64_t>(limit), 1);
       auto rp = self->make_response_promise<std::string>();
       self->request(st.backend, caf::infinite, commit_atom::value, cmd)
         .then([rp, id](const commit_result&) mutable { rp.deliver(id); },
@@ -252,9 +322,39 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
         .then(
           [self, rp](recovery_snapshot& snap) mutable {
             rp.deliver(recover(self, snap));
+            if (self->state.inbox_poll.count() > 0)
+              self->send(self, inbox_atom::value);
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](signal_atom, const std::string& id, std::string& key,
+        std::string& payload) -> caf::result<caf::ok_atom> {
+      auto r = self->state.routes.find(id);
+      if (r == self->state.routes.end())
+        return not_running(self, id, "deliver an event to");
+      return self->delegate(r->second, signal_atom::value, std::move(key),
+                            std::move(payload));
+    },
+    [=](approve_atom, const std::string& id,
+        approval_request& req) -> caf::result<caf::ok_atom> {
+      auto r = self->state.routes.find(id);
+      if (r == self->state.routes.end())
+        return not_running(self, id, "deliver an approval to");
+      return self->delegate(r->second, approve_atom::value, std::move(req));
+    },
+    [=](inbox_atom) {
+      self->request(self->state.backend, caf::infinite, inbox_atom::value)
+        .then(
+          [self](std::vector<inbox_message>& msgs) {
+            for (auto& msg : msgs)
+              deliver_inbox(self, msg);
+            poll_inbox_later(self);
+          },
+          [self](caf::error& err) {
+            log()->error("cannot read the inbox: {}", error_message(err));
+            poll_inbox_later(self);
+          });
     },
     [=](cancel_atom, const std::string& id,
         std::string& reason) -> caf::result<caf::ok_atom> {
@@ -282,9 +382,9 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
 
 supervisor_actor spawn_supervisor(caf::actor_system& sys, backend_actor backend,
                                   dispatcher_actor dispatcher,
-                                  execution_limits limits) {
+                                  supervisor_config cfg) {
   return sys.spawn(supervisor_impl, std::move(backend), std::move(dispatcher),
-                   limits);
+                   cfg);
 }
 
 } // namespace jamjet

@@ -12,12 +12,22 @@
 //   (await, exec_id) -> execution_outcome  answered when the execution ends
 //   (status, exec_id) -> execution_record
 //   (cancel, exec_id, reason) -> ok        ask the execution to cancel
+//   (signal, exec_id, key, payload) -> ok  an external event for a running
+//                                          execution (error: not running, or
+//                                          nothing waits for `key`)
+//   (approve, exec_id, approval_request) -> ok
+//                                          a decision on an approval node
 //   (recover) -> recovery_report           after a restart: register the
 //                                          stored workflows, respawn every
 //                                          running execution folded from its
 //                                          log, hand open items to the
-//                                          dispatcher
+//                                          dispatcher; then, when polling is
+//                                          on, look for inbox requests
+//   (inbox)                                (to itself) deliver the requests
+//                                          other processes left in the store
+//                                          (`jamjet signal --db ...`)
 
+#include <chrono>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -37,11 +47,22 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<await_atom, std::string>::with<execution_outcome>,
   caf::replies_to<status_atom, std::string>::with<execution_record>,
   caf::replies_to<cancel_atom, std::string, std::string>::with<caf::ok_atom>,
-  caf::replies_to<recover_atom>::with<recovery_report>>;
+  caf::replies_to<signal_atom, std::string, std::string,
+                  std::string>::with<caf::ok_atom>,
+  caf::replies_to<approve_atom, std::string,
+                  approval_request>::with<caf::ok_atom>,
+  caf::replies_to<recover_atom>::with<recovery_report>,
+  caf::reacts_to<inbox_atom>>;
 
 /// Spawns a supervisor whose executions commit through `backend`.
+/// How often the supervisor looks for inbox requests; zero: never.
+struct supervisor_config {
+  execution_limits limits;
+  std::chrono::milliseconds inbox_poll{0};
+};
+
 supervisor_actor spawn_supervisor(caf::actor_system& sys, backend_actor backend,
                                   dispatcher_actor dispatcher,
-                                  execution_limits limits = {});
+                                  supervisor_config cfg = {});
 
 } // namespace jamjet

@@ -77,6 +77,7 @@ node_result run_handler(const handler_entry& entry, const work_item& item,
     } else {
       res.error = std::move(out.error);
       res.retryable = out.retryable;
+      res.error_class = std::move(out.error_class);
     }
   } catch (const std::exception& ex) {
     res.ok = false;

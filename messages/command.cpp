@@ -47,4 +47,12 @@ bool operator==(const redrive_op& x, const redrive_op& y) {
          x.max_attempts == y.max_attempts;
 }
 
+bool operator==(const fire_op& x, const fire_op& y) {
+  return x.item_id == y.item_id;
+}
+
+bool operator==(const disarm_op& x, const disarm_op& y) {
+  return x.item_id == y.item_id;
+}
+
 } // namespace jamjet

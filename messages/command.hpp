@@ -67,9 +67,22 @@ struct redrive_op {
   uint32_t max_attempts = 0;
 };
 
+/// Marks a due timer item (queue `timer_queue`) done. Requires it ready: a
+/// disarmed timer does not fire.
+struct fire_op {
+  std::string item_id;
+};
+
+/// Cancels a timer item if it has not fired; a no-op otherwise, so a node
+/// that ends while its timer fires does not fail its command.
+struct disarm_op {
+  std::string item_id;
+};
+
 /// One work-item change of a command.
-using item_op = caf::variant<enqueue_op, lease_op, settle_op, requeue_op,
-                             dead_letter_op, cancel_op, redrive_op>;
+using item_op =
+  caf::variant<enqueue_op, lease_op, settle_op, requeue_op, dead_letter_op,
+               cancel_op, redrive_op, fire_op, disarm_op>;
 
 /// The item an operation is about.
 const std::string& item_id_of(const item_op& op);
@@ -136,6 +149,14 @@ typename Inspector::result_type inspect(Inspector& f, redrive_op& x) {
            x.max_attempts);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fire_op& x) {
+  return f(caf::meta::type_name("fire_op"), x.item_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, disarm_op& x) {
+  return f(caf::meta::type_name("disarm_op"), x.item_id);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
   return f(caf::meta::type_name("command"), x.execution_id, x.events, x.items,
            x.now_ms, x.snapshot, x.snapshot_sequence, x.urgent);
@@ -152,5 +173,7 @@ bool operator==(const requeue_op& x, const requeue_op& y);
 bool operator==(const dead_letter_op& x, const dead_letter_op& y);
 bool operator==(const cancel_op& x, const cancel_op& y);
 bool operator==(const redrive_op& x, const redrive_op& y);
+bool operator==(const fire_op& x, const fire_op& y);
+bool operator==(const disarm_op& x, const disarm_op& y);
 
 } // namespace jamjet

@@ -73,6 +73,10 @@ const char* tag_of(const node_redriven&) {
   return "node_redriven";
 }
 
+const char* tag_of(const approval_received&) {
+  return "approval_received";
+}
+
 const std::string& tag_of(const opaque_event& x) {
   return x.type;
 }
@@ -193,6 +197,12 @@ bool operator==(const external_event_received& x,
 
 bool operator==(const node_redriven& x, const node_redriven& y) {
   return x.node_id == y.node_id && x.attempt == y.attempt;
+}
+
+bool operator==(const approval_received& x, const approval_received& y) {
+  return x.node_id == y.node_id && x.user_id == y.user_id &&
+         x.decision == y.decision && x.comment == y.comment &&
+         x.state_patch == y.state_patch;
 }
 
 bool operator==(const opaque_event& x, const opaque_event& y) {

@@ -123,6 +123,17 @@ struct node_redriven {
   uint32_t attempt = 0;
 };
 
+/// A decision on a `human_approval` node.
+struct approval_received {
+  std::string node_id;
+  std::string user_id;
+  /// "approved" or "rejected".
+  std::string decision;
+  caf::optional<std::string> comment;
+  /// JSON text of a state patch given with the decision; empty: none.
+  std::string state_patch;
+};
+
 /// Any other JamJet event kind, kept verbatim.
 struct opaque_event {
   /// The kind's `type` tag.
@@ -137,7 +148,7 @@ using event_kind =
                workflow_cancelled, node_scheduled, node_started, node_completed,
                node_failed, node_skipped, node_cancelled, retry_scheduled,
                timer_created, timer_fired, external_event_received,
-               node_redriven, opaque_event>;
+               node_redriven, approval_received, opaque_event>;
 
 /// A committed record of the log.
 struct event {
@@ -185,6 +196,8 @@ JAMJET_EVENT_INSPECT(timer_created, x.node_id, x.fire_at_ms, x.correlation_key)
 JAMJET_EVENT_INSPECT(timer_fired, x.node_id, x.correlation_key)
 JAMJET_EVENT_INSPECT(external_event_received, x.correlation_key, x.payload)
 JAMJET_EVENT_INSPECT(node_redriven, x.node_id, x.attempt)
+JAMJET_EVENT_INSPECT(approval_received, x.node_id, x.user_id, x.decision,
+                     x.comment, x.state_patch)
 JAMJET_EVENT_INSPECT(opaque_event, x.type, x.body)
 JAMJET_EVENT_INSPECT(event, x.id, x.execution_id, x.sequence, x.kind,
                      x.created_at_ms)
@@ -207,6 +220,7 @@ bool operator==(const timer_fired& x, const timer_fired& y);
 bool operator==(const external_event_received& x,
                 const external_event_received& y);
 bool operator==(const node_redriven& x, const node_redriven& y);
+bool operator==(const approval_received& x, const approval_received& y);
 bool operator==(const opaque_event& x, const opaque_event& y);
 bool operator==(const event& x, const event& y);
 

@@ -342,6 +342,20 @@ event_kind kind_from_json(const json& j, const std::string& path) {
     return external_event_received{str("correlation_key"), text("payload")};
   if (type == "node_redriven")
     return node_redriven{str("node_id"), u32("attempt")};
+  if (type == "approval_received") {
+    approval_received x;
+    x.node_id = str("node_id");
+    if (auto user = as_optional_string(j, path, "user_id"))
+      x.user_id = std::move(*user);
+    x.decision = str("decision");
+    if (x.decision != "approved" && x.decision != "rejected")
+      fail(join(path, "decision"),
+           "expected \"approved\" or \"rejected\", got \"" + x.decision + "\"");
+    x.comment = opt_str("comment");
+    if (auto patch = find_non_null(j, "state_patch"))
+      x.state_patch = patch->dump();
+    return x;
+  }
   return opaque_event{type, as_text(j, path)};
 }
 
@@ -451,6 +465,15 @@ struct kind_writer {
 
   json operator()(const node_redriven& x) const {
     return {{"node_id", x.node_id}, {"attempt", x.attempt}};
+  }
+
+  json operator()(const approval_received& x) const {
+    return {{"node_id", x.node_id},
+            {"user_id", x.user_id},
+            {"decision", x.decision},
+            {"comment", optional_to_json(x.comment)},
+            {"state_patch",
+             text_to_json(x.state_patch, "approval_received.state_patch")}};
   }
 
   json operator()(const opaque_event& x) const {
@@ -601,20 +624,28 @@ json to_json(const work_item& x) {
   json worker_id = nullptr;
   if (!x.worker_id.empty())
     worker_id = x.worker_id;
-  return {{"id", x.id},
-          {"execution_id", x.execution_id},
-          {"node_id", x.node_id},
-          {"queue_type", x.queue_type},
-          {"payload", text_to_json(x.payload, "work_item.payload")},
-          {"attempt", x.attempt},
-          {"max_attempts", x.max_attempts},
-          {"created_at", format_rfc3339_ms(x.created_at_ms)},
-          {"lease_expires_at", time_or_null(x.lease_expires_at_ms)},
-          {"worker_id", std::move(worker_id)},
-          {"tenant_id", x.tenant_id},
-          {"not_before", time_or_null(x.not_before_ms)},
-          {"fence", x.fence},
-          {"status", to_string(x.status)}};
+  json result = {{"id", x.id},
+                 {"execution_id", x.execution_id},
+                 {"node_id", x.node_id},
+                 {"queue_type", x.queue_type},
+                 {"payload", text_to_json(x.payload, "work_item.payload")},
+                 {"attempt", x.attempt},
+                 {"max_attempts", x.max_attempts},
+                 {"created_at", format_rfc3339_ms(x.created_at_ms)},
+                 {"lease_expires_at", time_or_null(x.lease_expires_at_ms)},
+                 {"worker_id", std::move(worker_id)},
+                 {"tenant_id", x.tenant_id},
+                 {"not_before", time_or_null(x.not_before_ms)},
+                 {"fence", x.fence},
+                 {"status", to_string(x.status)}};
+  // This runtime's extensions, only when set (JamJet's items lack them).
+  if (!x.retry.empty())
+    result["retry_policy"] = text_to_json(x.retry, "work_item.retry_policy");
+  if (x.timeout_ms > 0)
+    result["timeout_ms"] = x.timeout_ms;
+  if (x.lease_ms > 0)
+    result["lease_ms"] = x.lease_ms;
+  return result;
 }
 
 work_item work_item_from_json(const json& j) {
@@ -664,6 +695,12 @@ work_item work_item_from_json(const json& j) {
     else
       fail("work_item.status", "unknown status \"" + name + "\"");
   }
+  if (auto retry = find_non_null(j, "retry_policy"))
+    result.retry = retry->dump();
+  if (auto timeout = find_non_null(j, "timeout_ms"))
+    result.timeout_ms = as_unsigned(*timeout, "work_item.timeout_ms");
+  if (auto lease = find_non_null(j, "lease_ms"))
+    result.lease_ms = as_unsigned(*lease, "work_item.lease_ms");
   return result;
 }
 

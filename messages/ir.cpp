@@ -186,9 +186,15 @@ retry_policy policy_from_json(const json& doc, const std::string& path) {
       type_mismatch(path + ".retryable_on", "an array of strings", *v);
     for (size_t i = 0; i < v->size(); ++i) {
       const auto& item = (*v)[i];
+      // A class name, or JamJet's custom class {"custom": "name"}.
+      if (item.is_object() && item.size() == 1 && item.contains("custom") &&
+          item["custom"].is_string()) {
+        result.retryable_on.push_back(item["custom"].get<std::string>());
+        continue;
+      }
       if (!item.is_string())
         type_mismatch(path + ".retryable_on[" + std::to_string(i) + "]",
-                      "a string", item);
+                      "a string or {\"custom\": name}", item);
       result.retryable_on.push_back(item.get<std::string>());
     }
   }
@@ -294,7 +300,7 @@ std::optional<retry_policy> builtin_retry_policy(const std::string& name) {
     return result;
   }
   if (name == "io_default") {
-    result.max_attempts = 5;
+    result.max_attempts = 3;
     result.backoff = backoff_kind::exponential;
     result.initial_delay_secs = 1;
     result.max_delay_secs = 30;
@@ -314,16 +320,33 @@ std::optional<retry_policy> builtin_retry_policy(const std::string& name) {
   return std::nullopt;
 }
 
-uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node) {
-  constexpr uint32_t default_attempts = 3;
+retry_policy default_retry_policy() {
+  retry_policy result;
+  result.max_attempts = 3;
+  result.backoff = backoff_kind::exponential;
+  result.initial_delay_secs = 1;
+  result.max_delay_secs = 60;
+  result.jitter = false;
+  return result;
+}
+
+retry_policy retry_policy_of(const workflow_ir& ir, const node_def& node) {
   if (!node.retry_policy)
-    return default_attempts;
+    return default_retry_policy();
   if (auto i = ir.retry_policies.find(*node.retry_policy);
       i != ir.retry_policies.end())
-    return std::max<uint32_t>(i->second.max_attempts, 1);
+    return i->second;
   if (auto builtin = builtin_retry_policy(*node.retry_policy))
-    return std::max<uint32_t>(builtin->max_attempts, 1);
-  return default_attempts;
+    return *builtin;
+  return default_retry_policy();
+}
+
+uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node) {
+  return std::max<uint32_t>(retry_policy_of(ir, node).max_attempts, 1);
+}
+
+retry_policy retry_policy_from_json(const json& doc) {
+  return policy_from_json(doc, "retry_policy");
 }
 
 workflow_ir parse_ir(const std::string& text) {

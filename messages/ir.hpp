@@ -85,8 +85,19 @@ std::string queue_type_of(const std::string& kind_type);
 /// The built-in policy for `no_retry`, `io_default` and `llm_default`.
 std::optional<retry_policy> builtin_retry_policy(const std::string& name);
 
+/// The policy of nodes that name none: 3 attempts, exponential from 1 s,
+/// capped at 60 s, no jitter, every error retryable.
+retry_policy default_retry_policy();
+
+/// A node's policy: the IR's, else a built-in one, else the default.
+retry_policy retry_policy_of(const workflow_ir& ir, const node_def& node);
+
 /// Attempts allowed for a node: from its policy, 3 when it names none.
 uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node);
+
+/// Reads a policy written by `to_json(retry_policy)`; throws like
+/// `parse_ir`.
+retry_policy retry_policy_from_json(const nlohmann::json& doc);
 
 /// Parses an IR document. Throws `jamjet::error` (code `bad_input`) on
 /// malformed JSON, naming the position, or on fields of the wrong type.

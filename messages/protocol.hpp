@@ -54,6 +54,13 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 /// Resume what the store holds (backend, supervisor, dispatcher).
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+/// Deliver an external event (supervisor, execution).
+using signal_atom = caf::atom_constant<caf::atom("signal")>;
+/// Deliver an approval decision (supervisor, execution).
+using approve_atom = caf::atom_constant<caf::atom("approve")>;
+/// Read or drop requests left in the store by other processes (backend),
+/// or time to look for them (supervisor).
+using inbox_atom = caf::atom_constant<caf::atom("inbox")>;
 
 // -- messages -----------------------------------------------------------------
 
@@ -108,7 +115,26 @@ struct node_result {
   std::string error;
   /// Whether a failure may be retried (!ok).
   bool retryable = false;
+  /// The failure's error class (timeout, rate_limit, ...; !ok), matched
+  /// against the retry policy's `retryable_on`; empty: unclassified.
+  std::string error_class;
 };
+
+/// A decision on a `human_approval` node.
+struct approval_request {
+  std::string node_id;
+  bool approved = false;
+  std::string user_id;
+  caf::optional<std::string> comment;
+  /// JSON text of a state patch applied on approval; empty: none.
+  std::string state_patch;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, approval_request& x) {
+  return f(caf::meta::type_name("approval_request"), x.node_id, x.approved,
+           x.user_id, x.comment, x.state_patch);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, published_events& x) {
@@ -132,7 +158,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_result& x) {
   return f(caf::meta::type_name("node_result"), x.item_id, x.execution_id,
            x.node_id, x.fence, x.worker_id, x.attempt, x.ok, x.output,
-           x.state_patch, x.duration_ms, x.error, x.retryable);
+           x.state_patch, x.duration_ms, x.error, x.retryable, x.error_class);
 }
 
 } // namespace jamjet

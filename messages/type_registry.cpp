@@ -32,6 +32,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<timer_fired>("timer_fired");
   cfg.add_message_type<external_event_received>("external_event_received");
   cfg.add_message_type<node_redriven>("node_redriven");
+  cfg.add_message_type<approval_received>("approval_received");
   cfg.add_message_type<opaque_event>("opaque_event");
   cfg.add_message_type<event_kind>("event_kind");
   cfg.add_message_type<event>("event");
@@ -50,6 +51,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<dead_letter_op>("dead_letter_op");
   cfg.add_message_type<cancel_op>("cancel_op");
   cfg.add_message_type<redrive_op>("redrive_op");
+  cfg.add_message_type<fire_op>("fire_op");
+  cfg.add_message_type<disarm_op>("disarm_op");
   cfg.add_message_type<item_op>("item_op");
   cfg.add_message_type<std::vector<item_op>>("std::vector<item_op>");
   cfg.add_message_type<command>("command");
@@ -62,6 +65,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<start_request>("start_request");
   cfg.add_message_type<execution_outcome>("execution_outcome");
   cfg.add_message_type<node_result>("node_result");
+  cfg.add_message_type<approval_request>("approval_request");
   cfg.add_message_type<lease_entry>("lease_entry");
   cfg.add_message_type<execution_record>("execution_record");
   cfg.add_message_type<std::vector<execution_record>>(
@@ -75,6 +79,9 @@ void add_message_types(caf::actor_system_config& cfg) {
     "std::vector<recovered_execution>");
   cfg.add_message_type<recovery_snapshot>("recovery_snapshot");
   cfg.add_message_type<recovery_report>("recovery_report");
+  cfg.add_message_type<inbox_message>("inbox_message");
+  cfg.add_message_type<std::vector<inbox_message>>(
+    "std::vector<inbox_message>");
 }
 
 } // namespace jamjet

@@ -27,7 +27,8 @@ bool operator==(const work_item& x, const work_item& y) {
          x.lease_expires_at_ms == y.lease_expires_at_ms &&
          x.worker_id == y.worker_id && x.tenant_id == y.tenant_id &&
          x.not_before_ms == y.not_before_ms && x.fence == y.fence &&
-         x.status == y.status;
+         x.status == y.status && x.retry == y.retry &&
+         x.timeout_ms == y.timeout_ms && x.lease_ms == y.lease_ms;
 }
 
 } // namespace jamjet

@@ -50,7 +50,20 @@ struct work_item {
   /// Token of the current lease; results must present it. 0 = none.
   uint64_t fence = 0;
   item_status status = item_status::ready;
+  /// JSON text of the node's retry policy (see `retry_policy`); empty: the
+  /// default policy.
+  std::string retry;
+  /// Node timeout in ms: an attempt running longer is cut off and fails,
+  /// heartbeats or not. 0 = none.
+  uint64_t timeout_ms = 0;
+  /// Lease period in ms (the workflow's heartbeat interval); 0 = the
+  /// dispatcher's default.
+  uint64_t lease_ms = 0;
 };
+
+/// Queue of the scheduler's own durable timers (see `fire_op`). Items on it
+/// are never given to workers.
+inline constexpr const char* timer_queue = "__timer__";
 
 // No `inspect` for `item_status`: CAF 0.17's serializers handle enums by their
 // underlying type themselves (a user overload is ambiguous with that), and
@@ -61,7 +74,7 @@ typename Inspector::result_type inspect(Inspector& f, work_item& x) {
   return f(caf::meta::type_name("work_item"), x.id, x.execution_id, x.node_id,
            x.queue_type, x.payload, x.attempt, x.max_attempts, x.created_at_ms,
            x.lease_expires_at_ms, x.worker_id, x.tenant_id, x.not_before_ms,
-           x.fence, x.status);
+           x.fence, x.status, x.retry, x.timeout_ms, x.lease_ms);
 }
 
 bool operator==(const work_item& x, const work_item& y);

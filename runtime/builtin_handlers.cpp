@@ -171,8 +171,9 @@ node_outcome run_node_process(const node_context& ctx,
   if (res.cancelled)
     return node_outcome::failure("cancelled", false);
   if (res.timed_out)
-    return node_outcome::failure(
-      "command timed out after " + format_seconds(timeout.value) + " s", true);
+    return node_outcome::failure("command timed out after " +
+                                   format_seconds(timeout.value) + " s",
+                                 true, "timeout");
   if (res.exit_code != 0) {
     std::string msg;
     if (res.term_signal != 0)
@@ -184,7 +185,21 @@ node_outcome run_node_process(const node_context& ctx,
     auto err_tail = trim(tail(res.err, stderr_tail_bytes));
     if (!err_tail.empty())
       msg += ": " + valid_utf8(err_tail);
-    return node_outcome::failure(std::move(msg), true);
+    // A failing program may classify its error on stdout:
+    // {"error_class": "rate_limit", "retryable": true, "error": "..."}.
+    std::string error_class;
+    bool retryable = true;
+    auto report = json::parse(trim(res.out), nullptr, false);
+    if (report.is_object()) {
+      if (auto c = member(report, "error_class"); c && c->is_string())
+        error_class = c->get<std::string>();
+      if (auto r = member(report, "retryable"); r && r->is_boolean())
+        retryable = r->get<bool>();
+      if (auto e = member(report, "error"); e && e->is_string())
+        msg += " (" + valid_utf8(e->get<std::string>()) + ")";
+    }
+    return node_outcome::failure(std::move(msg), retryable,
+                                 std::move(error_class));
   }
   if (res.out_truncated)
     return node_outcome::failure(node_label(ctx) + ": command stdout exceeds " +

@@ -58,6 +58,10 @@ std::shared_ptr<const workflow_graph> workflow_graph::compile(workflow_ir ir) {
     n.id = def.id;
     n.kind_type = def.kind_type;
     n.queue_type = queue_type_of(def.kind_type);
+    std::vector<std::string> ignored; // validation reported them
+    n.spec = read_node_spec(def, ignored);
+    n.retry = retry_policy_of(ir, def);
+    n.retry_json = to_json(n.retry).dump();
     n.max_attempts = max_attempts_of(ir, def);
     nlohmann::json j = def.extra;
     j["id"] = def.id;
@@ -76,6 +80,26 @@ std::shared_ptr<const workflow_graph> workflow_graph::compile(workflow_ir ir) {
   for (uint32_t rank = 0; rank < g->nodes_.size(); ++rank)
     for (auto s : g->nodes_[rank].succs)
       g->nodes_[s].preds.push_back(rank);
+  for (auto& e : ir.edges) {
+    graph_edge edge;
+    edge.from = g->ranks_.at(e.from);
+    edge.to = e.to == end_node ? end_rank : g->ranks_.at(e.to);
+    edge.condition = e.condition;
+    auto edge_index = static_cast<uint32_t>(g->edges_.size());
+    g->nodes_[edge.from].out_edges.push_back(edge_index);
+    if (edge.to != end_rank)
+      g->nodes_[static_cast<size_t>(edge.to)].in_edges.push_back(edge_index);
+    g->edges_.push_back(std::move(edge));
+  }
+  std::vector<std::string> ignored;
+  g->timeouts_ = read_timeouts(ir.timeouts, ignored);
+  for (auto& n : g->nodes_) {
+    auto& def = ir.nodes.at(n.id);
+    n.timeout_ms = def.node_timeout_secs ? *def.node_timeout_secs * 1000
+                                         : g->timeouts_.node_ms;
+    if (n.spec.role == node_role::approval && n.spec.timeout_ms == 0)
+      n.spec.timeout_ms = g->timeouts_.approval_ms;
+  }
   g->start_ = g->ranks_.at(ir.start_node);
   g->ir_ = std::move(ir);
   return g;

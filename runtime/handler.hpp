@@ -51,6 +51,11 @@ struct node_outcome {
   std::string error;
   /// Whether a failure may be retried.
   bool retryable = true;
+  /// The failure's class, matched against the retry policy's
+  /// `retryable_on`: "timeout", "rate_limit", "server_error", "io_error",
+  /// "connection_reset" or any custom name; empty: unclassified (retried
+  /// only by policies that retry every class).
+  std::string error_class;
 
   /// A successful outcome.
   static node_outcome
@@ -63,11 +68,13 @@ struct node_outcome {
   }
 
   /// A failed outcome.
-  static node_outcome failure(std::string error, bool retryable = true) {
+  static node_outcome failure(std::string error, bool retryable = true,
+                              std::string error_class = {}) {
     node_outcome r;
     r.ok = false;
     r.error = std::move(error);
     r.retryable = retryable;
+    r.error_class = std::move(error_class);
     return r;
   }
 };

@@ -57,6 +57,19 @@ caf::expected<work_item> apply_item_op(const std::optional<work_item>& current,
     item.lease_expires_at_ms = 0;
     return item;
   }
+  if (auto x = caf::get_if<fire_op>(&op)) {
+    if (item.status != item_status::ready)
+      return make_error(error_code::stale_fence, "timer '" + x->item_id +
+                                                   "' refused to fire: it is " +
+                                                   to_string(item.status));
+    item.status = item_status::done;
+    return item;
+  }
+  if (caf::get_if<disarm_op>(&op)) {
+    if (item.status == item_status::ready)
+      item.status = item_status::cancelled;
+    return item;
+  }
   if (auto x = caf::get_if<redrive_op>(&op)) {
     if (item.status != item_status::dead)
       return make_error(error_code::bad_input,

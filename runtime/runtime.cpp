@@ -149,6 +149,7 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   sc.limits.max_in_flight = cfg.max_in_flight;
   sc.limits.max_per_wake = cfg.max_dispatch_per_wake;
   sc.dispatch.lease = cfg.lease;
+  sc.inbox_poll = cfg.inbox_poll;
   d.sched = spawn_scheduler(*d.sys, cfg.store, sc);
   try {
     auto report =
@@ -223,7 +224,8 @@ runtime::missing_handlers(const std::string& workflow_id,
   auto graph = impl_->find_graph(workflow_id, version);
   std::vector<std::string> missing;
   for (auto& node : graph->nodes())
-    if (!impl_->handlers->has(node.kind_type, node.queue_type))
+    if (node.spec.role == node_role::work &&
+        !impl_->handlers->has(node.kind_type, node.queue_type))
       missing.push_back("node '" + node.id + "' has kind '" + node.kind_type +
                         "'");
   return missing;
@@ -325,6 +327,50 @@ void runtime::cancel(const std::string& execution_id,
   d.check_running();
   ask<caf::ok_atom>(*d.sys, d.sched.supervisor, cancel_atom::value,
                     execution_id, reason);
+}
+
+void runtime::signal(const std::string& execution_id, const std::string& key,
+                     const nlohmann::json& payload) {
+  auto& d = *impl_;
+  d.check_running();
+  ask<caf::ok_atom>(*d.sys, d.sched.supervisor, signal_atom::value,
+                    execution_id, key, payload.dump());
+}
+
+void runtime::approve(const std::string& execution_id,
+                      const std::string& node_id, const std::string& user_id,
+                      const std::optional<std::string>& comment,
+                      const nlohmann::json& state_patch) {
+  auto& d = *impl_;
+  d.check_running();
+  if (!state_patch.is_null() && !state_patch.is_object())
+    throw error(error_code::bad_input,
+                "an approval's state patch must be a JSON object");
+  approval_request req;
+  req.node_id = node_id;
+  req.approved = true;
+  req.user_id = user_id;
+  if (comment)
+    req.comment = *comment;
+  if (!state_patch.is_null())
+    req.state_patch = state_patch.dump();
+  ask<caf::ok_atom>(*d.sys, d.sched.supervisor, approve_atom::value,
+                    execution_id, req);
+}
+
+void runtime::reject(const std::string& execution_id,
+                     const std::string& node_id, const std::string& user_id,
+                     const std::optional<std::string>& comment) {
+  auto& d = *impl_;
+  d.check_running();
+  approval_request req;
+  req.node_id = node_id;
+  req.approved = false;
+  req.user_id = user_id;
+  if (comment)
+    req.comment = *comment;
+  ask<caf::ok_atom>(*d.sys, d.sched.supervisor, approve_atom::value,
+                    execution_id, req);
 }
 
 void runtime::shutdown() {

@@ -47,6 +47,9 @@ struct runtime_config {
   std::chrono::milliseconds lease{30000};
   /// Heartbeat interval of the local worker (a fraction of the lease).
   std::chrono::milliseconds heartbeat{10000};
+  /// How often to look for requests other processes leave in a durable
+  /// store (`jamjet signal|approve|reject|cancel --db`); 0: never.
+  std::chrono::milliseconds inbox_poll{200};
   /// CAF scheduler threads; 0: one per core (at least 2). CAF's own default
   /// (at least 4) oversubscribes small machines: measured on 2 cores, 4
   /// threads cost about 2x the CPU per node of 2 threads.
@@ -152,9 +155,31 @@ class runtime {
   /// The execution's event log, in sequence order.
   std::vector<event> events(const std::string& execution_id);
 
-  /// Cancels a running execution.
+  /// Cancels a running execution: no more dispatch, running handlers are
+  /// told to stop (`node_context::cancelled`), `NodeCancelled` for each
+  /// node in flight, then `WorkflowCancelled`.
   void cancel(const std::string& execution_id,
               const std::string& reason = "cancelled by request");
+
+  /// Delivers an external event with correlation key `key` to a running
+  /// execution; a `wait` node waiting for `key` completes with `payload` as
+  /// its output (and, if an object, its state patch). Throws when the
+  /// execution is not running or none of its wait nodes waits for `key`.
+  void signal(const std::string& execution_id, const std::string& key,
+              const nlohmann::json& payload = nlohmann::json::object());
+
+  /// Approves `human_approval` node `node_id` of a running execution; the
+  /// optional `state_patch` (an object) is merged into the state.
+  void approve(const std::string& execution_id, const std::string& node_id,
+               const std::string& user_id = "api",
+               const std::optional<std::string>& comment = std::nullopt,
+               const nlohmann::json& state_patch = nullptr);
+
+  /// Rejects `human_approval` node `node_id`: the node fails, or routes to
+  /// its `fallback_node` when it has one.
+  void reject(const std::string& execution_id, const std::string& node_id,
+              const std::string& user_id = "api",
+              const std::optional<std::string>& comment = std::nullopt);
 
   /// Stops every actor and waits for them; idempotent.
   void shutdown();

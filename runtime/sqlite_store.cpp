@@ -67,7 +67,10 @@ CREATE TABLE IF NOT EXISTS work_items (
   tenant_id TEXT NOT NULL,
   not_before INTEGER NOT NULL,
   fence INTEGER NOT NULL,
-  status TEXT NOT NULL
+  status TEXT NOT NULL,
+  retry TEXT NOT NULL DEFAULT '',
+  timeout_ms INTEGER NOT NULL DEFAULT 0,
+  lease_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS work_items_by_status ON work_items (status);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -75,6 +78,23 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   error TEXT NOT NULL,
   dead_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  comment TEXT,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+/// Schema version 1 lacked these columns of work_items.
+const char* migrate_v1_sql = R"sql(
+ALTER TABLE work_items ADD COLUMN retry TEXT NOT NULL DEFAULT '';
+ALTER TABLE work_items ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE work_items ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 item_status status_from(const std::string& s) {
@@ -148,7 +168,7 @@ class stmt {
 const char* item_columns =
   "id, execution_id, node_id, queue_type, payload, attempt, max_attempts, "
   "created_at, lease_expires_at, worker_id, tenant_id, not_before, fence, "
-  "status";
+  "status, retry, timeout_ms, lease_ms";
 
 work_item read_item(stmt& s, int first = 0) {
   work_item x;
@@ -166,6 +186,9 @@ work_item read_item(stmt& s, int first = 0) {
   x.not_before_ms = s.i64(first + 11);
   x.fence = static_cast<uint64_t>(s.i64(first + 12));
   x.status = status_from(s.text(first + 13));
+  x.retry = s.text(first + 14);
+  x.timeout_ms = static_cast<uint64_t>(s.i64(first + 15));
+  x.lease_ms = static_cast<uint64_t>(s.i64(first + 16));
   return x;
 }
 
@@ -210,8 +233,9 @@ struct sqlite_store::statements {
       upsert_item(db, "INSERT INTO work_items (id, execution_id, node_id, "
                       "queue_type, payload, attempt, max_attempts, "
                       "created_at, lease_expires_at, worker_id, tenant_id, "
-                      "not_before, fence, status) VALUES (?1, ?2, ?3, ?4, "
-                      "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON "
+                      "not_before, fence, status, retry, timeout_ms, "
+                      "lease_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON "
                       "CONFLICT (id) DO UPDATE SET attempt = "
                       "excluded.attempt, max_attempts = "
                       "excluded.max_attempts, lease_expires_at = "
@@ -356,12 +380,27 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
 
 void sqlite_store::init_schema() {
   exec("BEGIN IMMEDIATE");
+  // The version found decides the migrations; a newer one is refused later.
+  int found = 0;
+  {
+    stmt has_meta{db_, "SELECT count(*) FROM sqlite_master WHERE name = "
+                       "'jamjet_meta'"};
+    int rc = SQLITE_OK;
+    if (has_meta.row(rc) && has_meta.i64(0) > 0) {
+      stmt version{db_, "SELECT value FROM jamjet_meta WHERE key = "
+                        "'schema_version'"};
+      if (version.row(rc))
+        found = std::stoi(version.text(0));
+    }
+  }
+  if (found == 1)
+    exec(migrate_v1_sql);
   exec(schema_sql);
-  // Migrations go here, keyed by the stored schema version.
-  exec(("INSERT OR IGNORE INTO jamjet_meta (key, value) VALUES "
-        "('schema_version', '" +
-        std::to_string(schema_version) + "')")
-         .c_str());
+  if (found <= schema_version)
+    exec(("INSERT OR REPLACE INTO jamjet_meta (key, value) VALUES "
+          "('schema_version', '" +
+          std::to_string(schema_version) + "')")
+           .c_str());
   exec("COMMIT");
 }
 
@@ -511,6 +550,9 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
            .bind(12, x.not_before_ms)
            .bind(13, static_cast<int64_t>(x.fence))
            .bind(14, to_string(x.status))
+           .bind(15, x.retry)
+           .bind(16, static_cast<int64_t>(x.timeout_ms))
+           .bind(17, static_cast<int64_t>(x.lease_ms))
            .run();
     if (rc != SQLITE_DONE)
       fail("cannot write work item", rc);
@@ -740,6 +782,70 @@ std::vector<workflow_definition> sqlite_store::workflows() {
   if (rc != SQLITE_DONE)
     fail("cannot read workflows", rc);
   return result;
+}
+
+std::vector<inbox_message> sqlite_store::inbox() {
+  std::vector<inbox_message> result;
+  stmt s{db_, "SELECT id, execution_id, kind, target, payload, comment, "
+              "user_id, created_at FROM inbox ORDER BY id"};
+  int rc = SQLITE_OK;
+  while (s.row(rc)) {
+    inbox_message m;
+    m.id = s.i64(0);
+    m.execution_id = s.text(1);
+    m.kind = s.text(2);
+    m.target = s.text(3);
+    m.payload = s.text(4);
+    if (sqlite3_column_type(s.get(), 5) != SQLITE_NULL)
+      m.comment = s.text(5);
+    m.user_id = s.text(6);
+    m.created_at_ms = s.i64(7);
+    result.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE)
+    fail("cannot read the inbox", rc);
+  return result;
+}
+
+void sqlite_store::drop_inbox(int64_t id) {
+  stmt s{db_, "DELETE FROM inbox WHERE id = ?1"};
+  auto rc = s.bind(1, id).run();
+  if (rc != SQLITE_DONE)
+    fail("cannot drop an inbox request", rc);
+}
+
+void sqlite_store::post_inbox(const std::string& path,
+                              const inbox_message& msg) {
+  sqlite3* db = nullptr;
+  auto rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  auto close = [&] { sqlite3_close_v2(db); };
+  if (rc != SQLITE_OK) {
+    close();
+    throw error(error_code::store_failure,
+                "cannot open store '" + path + "': " + sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(db, 10000);
+  try {
+    stmt s{db, "INSERT INTO inbox (execution_id, kind, target, payload, "
+               "comment, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+               "?6, ?7)"};
+    s.bind(1, msg.execution_id)
+      .bind(2, msg.kind)
+      .bind(3, msg.target)
+      .bind(4, msg.payload);
+    if (msg.comment)
+      s.bind(5, *msg.comment);
+    s.bind(6, msg.user_id).bind(7, msg.created_at_ms);
+    rc = s.run();
+    if (rc != SQLITE_DONE)
+      throw error(error_code::store_failure, "cannot write to the inbox of '" +
+                                               path +
+                                               "': " + sqlite3_errmsg(db));
+  } catch (...) {
+    close();
+    throw;
+  }
+  close();
 }
 
 } // namespace jamjet

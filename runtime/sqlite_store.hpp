@@ -80,8 +80,19 @@ class sqlite_store : public store {
 
   recovery_snapshot recovery() override;
 
+  bool has_inbox() const noexcept override { return true; }
+
+  std::vector<inbox_message> inbox() override;
+
+  void drop_inbox(int64_t id) override;
+
+  /// Leaves a request in the inbox of the store at `path`, from any process
+  /// (no owner lock needed). Throws `jamjet::error(store_failure)` when the
+  /// file is missing or not a jamjet store.
+  static void post_inbox(const std::string& path, const inbox_message& msg);
+
   /// The schema version this build writes.
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
 
   const std::string& path() const noexcept { return path_; }
 

@@ -101,6 +101,31 @@ typename Inspector::result_type inspect(Inspector& f, recovery_report& x) {
   return f(caf::meta::type_name("recovery_report"), x.workflows, x.resumed);
 }
 
+/// A request left in a store by another process (`jamjet signal`,
+/// `approve`, `reject` or `cancel` with `--db`) for the runtime that owns
+/// the store. Delivered at least once: the row is dropped after delivery.
+struct inbox_message {
+  int64_t id = 0;
+  std::string execution_id;
+  /// "signal", "approve", "reject" or "cancel".
+  std::string kind;
+  /// The correlation key (signal), node id (approve, reject) or reason
+  /// (cancel).
+  std::string target;
+  /// JSON text: the event's payload (signal) or a state patch (approve);
+  /// empty: none.
+  std::string payload;
+  caf::optional<std::string> comment;
+  std::string user_id;
+  int64_t created_at_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inbox_message& x) {
+  return f(caf::meta::type_name("inbox_message"), x.id, x.execution_id, x.kind,
+           x.target, x.payload, x.comment, x.user_id, x.created_at_ms);
+}
+
 /// Abstract store.
 class store {
  public:
@@ -155,6 +180,15 @@ class store {
   /// Everything running, for recovery. The default reads each running
   /// execution's snapshot and the log after it, one by one.
   virtual recovery_snapshot recovery();
+
+  /// Whether other processes can leave requests in this store's inbox.
+  virtual bool has_inbox() const noexcept { return false; }
+
+  /// The requests waiting in the inbox, oldest first.
+  virtual std::vector<inbox_message> inbox() { return {}; }
+
+  /// Drops a delivered request.
+  virtual void drop_inbox(int64_t /* id */) {}
 };
 
 } // namespace jamjet

@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "messages/error.hpp"
+#include "runtime/condition.hpp"
+#include "runtime/node_spec.hpp"
 
 namespace jamjet {
 
@@ -295,6 +297,43 @@ void check_policies(const workflow_ir& ir, std::vector<std::string>& problems) {
   }
 }
 
+/// Whether the IR has an edge `from` -> `to`.
+bool has_edge(const workflow_ir& ir, const std::string& from,
+              const std::string& to) {
+  for (const auto& e : ir.edges)
+    if (e.from == from && e.to == to)
+      return true;
+  return false;
+}
+
+/// Checks what the scheduler reads from node kinds and `timeouts`: every
+/// branch target and fallback node must exist and be joined to its node by
+/// an edge (routing follows edges).
+void check_kinds(const workflow_ir& ir, std::vector<std::string>& problems) {
+  read_timeouts(ir.timeouts, problems);
+  auto check_target = [&](const std::string& what, const std::string& from,
+                          const std::string& to) {
+    if (to == end_node)
+      return;
+    if (ir.nodes.count(to) == 0)
+      problems.emplace_back(what + " names unknown node " + quote_id(to));
+    else if (!has_edge(ir, from, to))
+      problems.emplace_back(what + " names node " + quote_id(to) +
+                            ", but there is no edge " + quote_id(from) +
+                            " -> " + quote_id(to));
+  };
+  for (const auto& [key, node] : ir.nodes) {
+    auto spec = read_node_spec(node, problems);
+    for (size_t i = 0; i < spec.branches.size(); ++i)
+      check_target("condition node " + quote_id(key) + " branch " +
+                     std::to_string(i) + " target",
+                   key, spec.branches[i].target);
+    if (spec.fallback)
+      check_target("human_approval node " + quote_id(key) + " fallback_node",
+                   key, *spec.fallback);
+  }
+}
+
 } // namespace
 
 std::vector<std::string> validate(const workflow_ir& ir) {
@@ -306,7 +345,33 @@ std::vector<std::string> validate(const workflow_ir& ir) {
   check_cycles(g, problems);
   check_reachable(ir, g, problems);
   check_policies(ir, problems);
+  check_kinds(ir, problems);
   return problems;
+}
+
+std::vector<std::string> warnings(const workflow_ir& ir) {
+  std::vector<std::string> result;
+  std::vector<std::string> ignored;
+  for (const auto& [key, node] : ir.nodes) {
+    auto spec = read_node_spec(node, ignored);
+    for (size_t i = 0; i < spec.branches.size(); ++i)
+      if (spec.branches[i].condition)
+        if (auto why = condition_problem(*spec.branches[i].condition))
+          result.emplace_back("condition node " + quote_id(key) + " branch " +
+                              std::to_string(i) +
+                              " has a malformed condition, which is always "
+                              "false: " +
+                              *why);
+  }
+  for (size_t i = 0; i < ir.edges.size(); ++i)
+    if (ir.edges[i].condition)
+      if (auto why = condition_problem(*ir.edges[i].condition))
+        result.emplace_back("edges[" + std::to_string(i) + "] (" +
+                            ir.edges[i].from + " -> " + ir.edges[i].to +
+                            ") has a malformed condition, which is always "
+                            "false: " +
+                            *why);
+  return result;
 }
 
 void check_valid(const workflow_ir& ir) {

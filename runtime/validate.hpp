@@ -17,6 +17,10 @@ namespace jamjet {
 /// Runs in time roughly linear in the size of the graph and without recursion.
 std::vector<std::string> validate(const workflow_ir& ir);
 
+/// Things that are allowed but probably wrong: malformed condition
+/// expressions (JamJet evaluates them as false). One sentence each.
+std::vector<std::string> warnings(const workflow_ir& ir);
+
 /// Throws `jamjet::error` (code `invalid_workflow`) listing every problem
 /// `validate()` finds, as "workflow '<id>' is invalid:\n  - ...".
 void check_valid(const workflow_ir& ir);

@@ -42,14 +42,14 @@ struct crash_workflow {
       return json{
         {"id", id},
         {"kind", {{"type", "command"}, {"argv", {"sh", "-c", script}}}},
-        {"retry_policy", "io_default"},
+        {"retry_policy", "attempts_5"},
         {"node_timeout_secs", 30}};
     };
     json nodes = json::object();
     json edges = json::array();
     auto add = [&](const std::string& id) {
       nodes[id] = cmd(id);
-      return g.add_node(id, "command", std::string{"io_default"});
+      return g.add_node(id, "command", std::string{"attempts_5"});
     };
     auto edge = [&](size_t from, size_t to) {
       g.add_edge(from, to);
@@ -76,7 +76,14 @@ struct crash_workflow {
                      {"start_node", "start"},
                      {"nodes", nodes},
                      {"edges", edges},
-                     {"retry_policies", json::object()},
+                     {"retry_policies",
+                      {{"attempts_5",
+                        {{"max_attempts", 5},
+                         {"backoff", "exponential"},
+                         {"initial_delay", 1},
+                         {"max_delay", 8},
+                         {"jitter", false},
+                         {"retryable_on", json::array()}}}}},
                      {"timeouts", json::object()}}
                   .dump();
   }

@@ -92,6 +92,11 @@ const std::vector<std::string>& modelled_kinds() {
     R"({"type":"timer_fired","node_id":"wait","correlation_key":"reminder-7"})",
     R"({"type":"external_event_received","correlation_key":"order-991",
         "payload":{"paid":true,"amount":19.99,"items":["a","b"]}})",
+    R"({"type":"approval_received","node_id":"review","user_id":"u-17",
+        "decision":"approved","comment":null,
+        "state_patch":{"approved":true,"notes":{"lines":["ok","ship"]}}})",
+    R"({"type":"approval_received","node_id":"review","user_id":"u-18",
+        "decision":"rejected","comment":"not yet","state_patch":null})",
   };
   return kinds;
 }
@@ -99,9 +104,6 @@ const std::vector<std::string>& modelled_kinds() {
 /// Kinds this runtime keeps as opaque events.
 const std::vector<std::string>& opaque_kinds() {
   static const std::vector<std::string> kinds = {
-    R"({"type":"approval_received","node_id":"review","user_id":"u-17",
-        "decision":"approved","comment":null,
-        "state_patch":{"approved":true,"notes":{"lines":["ok","ship"]}}})",
     R"({"type":"interrupt_raised","node_id":"review",
         "reason":"needs approval","state_for_review":{"draft":"text"}})",
     R"({"type":"budget_exceeded","node_id":"plan","kind":"tokens",

@@ -40,16 +40,17 @@ inline std::string expected_queue(const std::string& kind) {
   return "general";
 }
 
-/// Attempts of a node with a built-in retry policy (or none).
+/// Attempts of a node with a built-in retry policy (or none). Tests name
+/// policies of their own "attempts_N" for N attempts.
 inline uint32_t
 expected_max_attempts(const std::optional<std::string>& policy) {
   if (!policy)
     return 3;
   if (*policy == "no_retry")
     return 1;
-  if (*policy == "io_default")
-    return 5;
-  return 3; // llm_default and unknown names
+  if (policy->rfind("attempts_", 0) == 0)
+    return static_cast<uint32_t>(std::stoul(policy->substr(9)));
+  return 3; // io_default, llm_default and unknown names
 }
 
 /// Delay before attempt `failed + 1` when a node names no retry policy.

@@ -220,7 +220,7 @@ TEST_CASE("built-in retry policies", "[ir]") {
   SECTION("io_default") {
     auto p = builtin_retry_policy("io_default");
     REQUIRE(p);
-    CHECK(p->max_attempts == 5);
+    CHECK(p->max_attempts == 3);
     CHECK(p->backoff == backoff_kind::exponential);
     CHECK(p->initial_delay_secs == 1);
     CHECK(p->max_delay_secs == 30);
@@ -257,7 +257,7 @@ TEST_CASE("max_attempts_of", "[ir]") {
     node.retry_policy = "no_retry";
     CHECK(max_attempts_of(ir, node) == 1);
     node.retry_policy = "io_default";
-    CHECK(max_attempts_of(ir, node) == 5);
+    CHECK(max_attempts_of(ir, node) == 3);
     node.retry_policy = "llm_default";
     CHECK(max_attempts_of(ir, node) == 3);
   }

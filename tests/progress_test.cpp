@@ -161,16 +161,18 @@ TEST_CASE("the same log folds to the same progress", "[progress]") {
   CHECK(p1.in_flight() == p2.in_flight());
 }
 
-TEST_CASE("retry delays double from one second up to 64 s", "[retry]") {
-  CHECK(default_retry_delay_ms(1) == 1000);
-  CHECK(default_retry_delay_ms(2) == 2000);
-  CHECK(default_retry_delay_ms(3) == 4000);
-  CHECK(default_retry_delay_ms(7) == 64000);
-  CHECK(default_retry_delay_ms(100) == 64000);
+TEST_CASE("the default policy doubles from one second up to 60 s", "[retry]") {
+  auto p = default_retry_policy();
+  CHECK(retry_delay_ms(p, 1, "k") == 1000);
+  CHECK(retry_delay_ms(p, 2, "k") == 2000);
+  CHECK(retry_delay_ms(p, 3, "k") == 4000);
+  CHECK(retry_delay_ms(p, 6, "k") == 32000);
+  CHECK(retry_delay_ms(p, 7, "k") == 60000);
+  CHECK(retry_delay_ms(p, 100, "k") == 60000);
 }
 
 TEST_CASE("a failed attempt becomes a retry or a dead letter", "[retry]") {
-  lease_entry lease{"e1/n", "e1", "n", 42, 2, 3, 0, "w"};
+  lease_entry lease{"e1/n", "e1", "n", 42, 2, 3, 0, "w", "", 0};
   auto retry = plan_attempt_failure(lease, "oops", true, 10000);
   REQUIRE(retry.events.size() == 2);
   auto f = caf::get<node_failed>(retry.events[0]);
