@@ -23,16 +23,25 @@ std::string read_file(const std::string& path) {
   return buf.str();
 }
 
-nlohmann::json parse_input(const std::string& arg) {
+nlohmann::json parse_input_json(const std::string& arg,
+                                const std::string& option) {
   std::string text = arg;
-  std::string origin = "--input";
+  std::string origin = option;
   if (!arg.empty() && arg[0] == '@') {
     text = read_file(arg.substr(1));
-    origin = "--input file '" + arg.substr(1) + "'";
+    origin = option + " file '" + arg.substr(1) + "'";
   }
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded())
     throw error(error_code::bad_input, origin + " is not valid JSON");
+  return doc;
+}
+
+nlohmann::json parse_input(const std::string& arg) {
+  auto doc = parse_input_json(arg, "--input");
+  std::string origin = "--input";
+  if (!arg.empty() && arg[0] == '@')
+    origin = "--input file '" + arg.substr(1) + "'";
   if (!doc.is_object())
     throw error(error_code::bad_input, origin + " must be a JSON object, not " +
                                          std::string{doc.type_name()});

@@ -18,6 +18,10 @@ enum exit_code : int {
 /// Reads a whole file; throws `jamjet::error(bad_input)` naming it.
 std::string read_file(const std::string& path);
 
+/// Parses the JSON value of `option`: inline JSON, or `@FILE`.
+nlohmann::json parse_input_json(const std::string& arg,
+                                const std::string& option);
+
 /// Parses `--input`: inline JSON, or `@FILE`. Must be an object.
 nlohmann::json parse_input(const std::string& arg);
 

@@ -11,8 +11,10 @@
 #include "runtime/cli/cli.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/graph.hpp"
+#include "runtime/progress.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/sqlite_store.hpp"
+#include "runtime/validate.hpp"
 
 namespace jamjet::cli {
 
@@ -48,7 +50,8 @@ std::vector<std::string> unhandled(const workflow_graph& graph,
                                    const std::vector<std::string>& kinds) {
   std::vector<std::string> result;
   for (auto& node : graph.nodes())
-    if (std::find(kinds.begin(), kinds.end(), node.kind_type) == kinds.end())
+    if (node.spec.role == node_role::work &&
+        std::find(kinds.begin(), kinds.end(), node.kind_type) == kinds.end())
       result.push_back("node '" + node.id + "' has kind '" + node.kind_type +
                        "'");
   return result;
@@ -63,9 +66,16 @@ std::string list(const std::vector<std::string>& lines) {
 
 } // namespace
 
+/// Prints `warnings()` of a workflow on stderr.
+void print_warnings(const workflow_graph& graph) {
+  for (auto& w : warnings(graph.ir()))
+    std::cerr << "warning: " << w << "\n";
+}
+
 int validate_command(const std::string& path,
                      const std::vector<std::string>& handlers) {
   auto graph = workflow_graph::compile(parse_ir(read_file(path)));
+  print_warnings(*graph);
   auto missing = unhandled(*graph, handled_kinds(handlers));
   std::cout << "workflow '" << graph->workflow_id() << "' version '"
             << graph->version() << "' is valid: " << graph->size()
@@ -141,6 +151,7 @@ int run_command(const run_options& opts) {
   auto ir_text = read_file(opts.workflow);
   auto input = parse_input(opts.input);
   auto graph = workflow_graph::compile(parse_ir(ir_text));
+  print_warnings(*graph);
   auto missing = unhandled(*graph, handled_kinds(opts.handlers));
   if (!missing.empty())
     throw error(error_code::missing_handler,
@@ -266,6 +277,114 @@ int dlq_redrive_command(const std::string& db, const std::string& item_id) {
             << "\n";
   spdlog::info("run `jamjet resume --db {}` to continue execution {}", db,
                item.execution_id);
+  return exit_completed;
+}
+
+namespace {
+
+/// The progress of a stored execution, folded from its whole log.
+progress stored_progress(sqlite_store& st, const execution_record& rec,
+                         const std::string& db) {
+  auto ir = st.find_workflow(rec.workflow_id, rec.workflow_version);
+  if (!ir)
+    throw error(error_code::store_failure,
+                "workflow '" + rec.workflow_id + "' version '" +
+                  rec.workflow_version + "' of execution '" + rec.id +
+                  "' is missing from '" + db + "'");
+  progress prog{workflow_graph::compile(parse_ir(*ir))};
+  for (auto& e : st.read_events(rec.id, 1))
+    prog.fold(e);
+  return prog;
+}
+
+/// Checks that `prog` has a wait node still waiting (or to wait) for key.
+void check_signal(const progress& prog, const request_options& opts) {
+  std::vector<std::string> keys;
+  for (uint32_t r = 0; r < prog.graph().size(); ++r) {
+    auto& node = prog.graph().node(r);
+    if (node.spec.role != node_role::wait || node.spec.wait == wait_kind::timer)
+      continue;
+    auto x = prog.state_of(r);
+    if (x != node_state::pending && x != node_state::scheduled)
+      continue;
+    if (node.spec.correlation_key == opts.target)
+      return;
+    keys.push_back("'" + node.spec.correlation_key + "'");
+  }
+  std::string known;
+  for (auto& k : keys)
+    known += (known.empty() ? "" : ", ") + k;
+  throw error(error_code::bad_input,
+              "execution '" + opts.execution_id +
+                "' has no wait node waiting for key '" + opts.target + "'" +
+                (known.empty() ? std::string{" (none waits for events)"}
+                               : " (keys waited for: " + known + ")"));
+}
+
+/// Checks that `prog` has approval node `opts.target` not yet decided.
+void check_approval(const progress& prog, const request_options& opts) {
+  auto r = prog.graph().rank_of(opts.target);
+  if (r < 0 || prog.graph().node(static_cast<uint32_t>(r)).spec.role !=
+                 node_role::approval)
+    throw error(error_code::bad_input, "execution '" + opts.execution_id +
+                                         "' has no human_approval node '" +
+                                         opts.target + "'");
+  auto x = prog.state_of(static_cast<uint32_t>(r));
+  if (x != node_state::pending && x != node_state::scheduled)
+    throw error(error_code::bad_input,
+                "human_approval node '" + opts.target + "' of execution '" +
+                  opts.execution_id + "' is already " + to_string(x));
+}
+
+} // namespace
+
+int request_command(const std::string& kind, const request_options& opts) {
+  auto st = open_reader(opts.db);
+  auto rec = st->find_execution(opts.execution_id);
+  if (!rec)
+    throw error(error_code::bad_input, "no execution '" + opts.execution_id +
+                                         "' in '" + opts.db + "'");
+  if (rec->status != "running")
+    throw error(error_code::bad_input, "execution '" + opts.execution_id +
+                                         "' is already " + rec->status +
+                                         "; nothing to " + kind);
+  inbox_message msg;
+  msg.execution_id = opts.execution_id;
+  msg.kind = kind;
+  msg.user_id = opts.user;
+  msg.created_at_ms = wall_now_ms();
+  if (opts.has_comment)
+    msg.comment = opts.comment;
+  if (kind == "cancel") {
+    msg.target = opts.reason;
+  } else {
+    msg.target = opts.target;
+    auto prog = stored_progress(*st, *rec, opts.db);
+    if (kind == "signal")
+      check_signal(prog, opts);
+    else
+      check_approval(prog, opts);
+    if (!opts.payload.empty()) {
+      auto payload = parse_input_json(opts.payload, "--payload");
+      if (kind != "signal" && !payload.is_object())
+        throw error(error_code::bad_input,
+                    "--patch must be a JSON object, not " +
+                      std::string{payload.type_name()});
+      msg.payload = payload.dump();
+    } else if (kind == "signal") {
+      msg.payload = "{}";
+    }
+  }
+  st.reset();
+  sqlite_store::post_inbox(opts.db, msg);
+  std::cout << nlohmann::json{{"queued", kind},
+                              {"execution_id", opts.execution_id},
+                              {"target", msg.target}}
+                 .dump()
+            << "\n";
+  spdlog::info("a runtime that owns '{}' applies it at once; otherwise the "
+               "next `jamjet resume --db {}` does",
+               opts.db, opts.db);
   return exit_completed;
 }
 

@@ -47,6 +47,25 @@ int dlq_list_command(const std::string& db);
 /// `jamjet dlq redrive ITEM_ID`.
 int dlq_redrive_command(const std::string& db, const std::string& item_id);
 
+/// A request for an execution in a store, for the runtime that owns it.
+struct request_options {
+  std::string db = "jamjet.db";
+  std::string execution_id;
+  /// signal: the correlation key; approve/reject: the node id.
+  std::string target;
+  /// signal: the payload; approve: a state patch (JSON text).
+  std::string payload;
+  std::string comment;
+  bool has_comment = false;
+  std::string user = "cli";
+  /// cancel: the reason.
+  std::string reason = "cancelled from the command line";
+};
+
+/// `jamjet signal|approve|reject|cancel`: checks the request against the
+/// stored execution, then leaves it in the store's inbox.
+int request_command(const std::string& kind, const request_options& opts);
+
 /// `jamjet validate`: returns the exit code.
 int validate_command(const std::string& path,
                      const std::vector<std::string>& handlers);

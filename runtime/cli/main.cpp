@@ -6,6 +6,9 @@
 //   jamjet status [EXEC_ID] --db PATH
 //   jamjet events EXEC_ID --db PATH
 //   jamjet dlq list|redrive ITEM_ID --db PATH
+//   jamjet cancel EXEC_ID [--reason R] --db PATH
+//   jamjet signal EXEC_ID KEY [--payload JSON] --db PATH
+//   jamjet approve|reject EXEC_ID NODE_ID [--comment C] [--user U] --db PATH
 //
 // Results go to stdout, logs and progress to stderr. Exit codes: 0 success
 // (the execution completed, the workflow is valid), 1 an execution failed
@@ -140,6 +143,43 @@ int main(int argc, char** argv) {
   dlq_redrive->add_option("--db", db, "SQLite store")->capture_default_str();
   add_log_level(dlq_redrive, log_level);
 
+  request_options req;
+  auto add_request = [&](const std::string& name, const std::string& help) {
+    auto sub = app.add_subcommand(name, help);
+    sub->add_option("execution", req.execution_id, "Execution id")->required();
+    sub->add_option("--db", req.db, "SQLite store")->capture_default_str();
+    add_log_level(sub, log_level);
+    return sub;
+  };
+  auto cancel = add_request(
+    "cancel", "Cancel a running execution: its handlers are stopped, "
+              "NodeCancelled and WorkflowCancelled recorded. Takes effect at "
+              "once in a runtime that owns the store, else at the next "
+              "resume");
+  cancel->add_option("--reason", req.reason, "Why")->capture_default_str();
+  auto signal = add_request(
+    "signal", "Deliver an external event to a waiting execution: a wait "
+              "node with this correlation key completes with the payload. "
+              "Takes effect at once in a runtime that owns the store, else "
+              "at the next resume");
+  signal->add_option("key", req.target, "Correlation key")->required();
+  signal->add_option("--payload", req.payload,
+                     "The event's payload: JSON, or @FILE (default {})");
+  auto approve = add_request(
+    "approve", "Approve a human_approval node of a running execution");
+  auto reject = add_request(
+    "reject", "Reject a human_approval node: it fails, or goes to its "
+              "fallback_node");
+  for (auto* sub : {approve, reject}) {
+    sub->add_option("node", req.target, "The human_approval node's id")
+      ->required();
+    sub->add_option("--comment", req.comment, "A comment kept in the log");
+    sub->add_option("--user", req.user, "Who decides")->capture_default_str();
+  }
+  approve->add_option("--patch", req.payload,
+                      "A state patch (JSON object, or @FILE) merged on "
+                      "approval");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -162,6 +202,11 @@ int main(int argc, char** argv) {
       return dlq_list_command(db);
     if (*dlq_redrive)
       return dlq_redrive_command(db, id);
+    req.has_comment = (*approve && approve->count("--comment") > 0) ||
+                      (*reject && reject->count("--comment") > 0);
+    for (auto* sub : {cancel, signal, approve, reject})
+      if (*sub)
+        return request_command(sub->get_name(), req);
   } catch (const jamjet::error& e) {
     std::cerr << "error: " << e.what() << "\n";
     switch (e.code()) {
