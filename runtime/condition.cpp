@@ -57,6 +57,11 @@ std::optional<std::string> parse(std::string_view expr, parsed& out) {
     auto segment = rest.substr(0, dot);
     if (segment.empty())
       return "'" + std::string{lhs} + "' has an empty path segment";
+    // Keys with blanks or operator characters are almost surely a typo
+    // for an operator the grammar lacks (state.n > 3, state.n = 3).
+    if (segment.find_first_of(" \t<>=!") != std::string_view::npos)
+      return "'" + std::string{lhs} +
+             "' is not a path: only ==, != and a bare path are supported";
     out.path.emplace_back(segment);
     if (dot == std::string_view::npos)
       break;
@@ -96,7 +101,9 @@ bool truthy(const json* v) {
     return v->get<bool>();
   if (v->is_number())
     return v->get<double>() != 0.0;
-  if (v->is_string() || v->is_array() || v->is_object())
+  if (v->is_string()) // json::empty() is false for every string
+    return !v->get_ref<const std::string&>().empty();
+  if (v->is_array() || v->is_object())
     return !v->empty();
   return true;
 }

@@ -15,11 +15,25 @@ const json* member(const json& obj, const char* key) {
   return &*i;
 }
 
+/// Longest duration accepted, in seconds (about 31 years): keeps every
+/// deadline computed from it far from overflowing.
+constexpr uint64_t max_secs = 1000000000;
+
 /// Seconds (an unsigned integer) or a `{"secs", "nanos"}` object, as ms.
 std::optional<uint64_t> duration_ms(const json& v, const std::string& what,
                                     std::vector<std::string>& problems) {
-  if (v.is_number_unsigned())
+  auto too_long = [&](uint64_t secs) {
+    if (secs <= max_secs)
+      return false;
+    problems.emplace_back(what + " is too long: " + std::to_string(secs) +
+                          " s (at most " + std::to_string(max_secs) + ")");
+    return true;
+  };
+  if (v.is_number_unsigned()) {
+    if (too_long(v.get<uint64_t>()))
+      return std::nullopt;
     return v.get<uint64_t>() * 1000;
+  }
   if (v.is_number_integer() || v.is_number_float()) {
     problems.emplace_back(what +
                           " must be whole seconds (an unsigned "
@@ -28,6 +42,8 @@ std::optional<uint64_t> duration_ms(const json& v, const std::string& what,
     return std::nullopt;
   }
   if (v.is_object() && v.contains("secs") && v["secs"].is_number_unsigned()) {
+    if (too_long(v["secs"].get<uint64_t>()))
+      return std::nullopt;
     uint64_t ms = v["secs"].get<uint64_t>() * 1000;
     if (v.contains("nanos") && v["nanos"].is_number_unsigned())
       ms += v["nanos"].get<uint64_t>() / 1000000;
@@ -142,6 +158,9 @@ std::string to_string(wait_kind x) {
 node_spec read_node_spec(const node_def& node,
                          std::vector<std::string>& problems) {
   node_spec spec;
+  if (node.node_timeout_secs)
+    duration_ms(*node.node_timeout_secs,
+                "node '" + node.id + "' node_timeout_secs", problems);
   if (node.kind_type == "condition") {
     spec.role = node_role::condition;
     read_branches(node, spec, problems);

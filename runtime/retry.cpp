@@ -37,7 +37,8 @@ uint64_t retry_delay_ms(const retry_policy& policy, uint32_t attempt,
       base = saturating_mul(initial, attempt);
       break;
     case backoff_kind::exponential:
-      base = attempt - 1 >= 63
+      base = initial == 0 ? 0
+             : attempt - 1 >= 63
                ? std::numeric_limits<uint64_t>::max()
                : saturating_mul(initial, uint64_t{1} << (attempt - 1));
       break;

@@ -343,6 +343,9 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
       throw error(error_code::store_failure,
                   "'" + path + "' is not a jamjet store (it is empty)");
   }
+  // Other processes write to the inbox (and readers may checkpoint): wait
+  // for their short transactions instead of failing with SQLITE_BUSY.
+  sqlite3_busy_timeout(st->db_, 5000);
   if (!opts.read_only) {
     st->exec("PRAGMA journal_mode = WAL");
     st->exec(opts.synchronous_full ? "PRAGMA synchronous = FULL"
@@ -352,8 +355,6 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
         ("PRAGMA max_page_count = " + std::to_string(opts.max_page_count))
           .c_str());
     st->init_schema();
-  } else {
-    sqlite3_busy_timeout(st->db_, 5000);
   }
   {
     stmt version{st->db_,

@@ -57,7 +57,6 @@ TEST_CASE("a bare path tests truthiness", "[condition]") {
     CHECK_FALSE(holds("state.f", state));
     CHECK_FALSE(holds("state.zero", state));
     CHECK_FALSE(holds("state.zero_f", state));
-    CHECK_FALSE(holds("state.empty_s", state));
     CHECK_FALSE(holds("state.empty_a", state));
     CHECK_FALSE(holds("state.empty_o", state));
   }
@@ -89,6 +88,15 @@ TEST_CASE("a bare path tests truthiness", "[condition]") {
     CHECK_FALSE(holds("state.a", json(5)));
     CHECK_FALSE(holds("state.a", json::array({1})));
   }
+}
+
+TEST_CASE("an empty string is falsy", "[condition]") {
+  // The grammar lists "" among the falsy values, with [] and {}.
+  auto state = json{{"empty", ""}, {"nested", {{"s", ""}}}, {"space", " "}};
+  CHECK_FALSE(holds("state.empty", state));
+  CHECK_FALSE(holds("state.nested.s", state));
+  CHECK(holds("state.space", state));
+  CHECK(holds(R"(state.empty == "")", state));
 }
 
 TEST_CASE("== and != compare with JSON literals", "[condition]") {
