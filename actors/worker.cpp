@@ -17,6 +17,9 @@ std::atomic<uint64_t> worker_counter{0};
 
 struct running_task {
   std::shared_ptr<std::atomic<bool>> cancelled;
+  /// The item's lease period (its workflow's heartbeat interval); 0: the
+  /// dispatcher's default.
+  uint64_t lease_ms = 0;
 };
 
 struct worker_state {
@@ -26,6 +29,7 @@ struct worker_state {
   /// Running blocking handlers by (item id, fence).
   std::map<std::pair<std::string, uint64_t>, running_task> tasks;
   bool heartbeat_armed = false;
+  std::chrono::milliseconds armed_interval{0};
   /// Declared last: destroyed first, so its threads are joined while the
   /// rest of the state is still alive.
   std::unique_ptr<thread_pool> pool;
@@ -96,11 +100,22 @@ node_result run_handler(const handler_entry& entry, const work_item& item,
 
 void arm_heartbeat(worker_ptr self) {
   auto& st = self->state;
-  if (st.heartbeat_armed || st.tasks.empty())
+  if (st.tasks.empty())
+    return;
+  // Three heartbeats per lease at least, for the shortest lease held.
+  auto interval = st.cfg.heartbeat_interval;
+  for (auto& [key, task] : st.tasks)
+    if (task.lease_ms > 0)
+      interval = std::min(interval, std::chrono::milliseconds{
+                                      std::max<uint64_t>(task.lease_ms / 3, 1)});
+  // A pending heartbeat that comes soon enough will do; an extra one is
+  // harmless.
+  if (st.heartbeat_armed && st.armed_interval <= interval)
     return;
   st.heartbeat_armed = true;
-  caf::delayed_anon_send(caf::actor_cast<worker_actor>(self),
-                         st.cfg.heartbeat_interval, heartbeat_atom::value);
+  st.armed_interval = interval;
+  caf::delayed_anon_send(caf::actor_cast<worker_actor>(self), interval,
+                         heartbeat_atom::value);
 }
 
 worker_actor::behavior_type
@@ -145,7 +160,7 @@ worker_impl(worker_ptr self, worker_host_actor host,
         return;
       }
       s.tasks.emplace(std::make_pair(item.id, item.fence),
-                      running_task{cancelled});
+                      running_task{cancelled, item.lease_ms});
       auto me = caf::actor_cast<worker_actor>(self);
       auto id = s.cfg.id;
       s.pool->submit([me, entry, item = std::move(item),

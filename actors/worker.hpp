@@ -10,7 +10,8 @@
 //
 // On start it joins its dispatcher with its queue types and slot count.
 // Blocking handlers run on slot threads, off CAF's scheduler; while any run,
-// the worker heartbeats their leases every `heartbeat_interval`. Results go
+// the worker heartbeats their leases every `heartbeat_interval` (more often
+// for items whose lease is shorter than three intervals). Results go
 // to the dispatcher with the fence they were run under.
 
 #include <chrono>

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <atomic>
 #include <thread>
 
 #include "runtime/runtime.hpp"
@@ -232,4 +233,32 @@ TEST_CASE("a signal left in the inbox reaches the runtime that owns the "
   for (int i = 0; i < 500 && !reader->inbox().empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   CHECK(reader->inbox().empty());
+}
+
+TEST_CASE("the workflow's heartbeat interval is its lease period, and "
+          "workers heartbeat within it",
+          "[timeouts]") {
+  runtime_config cfg;
+  cfg.worker_slots = 1;
+  cfg.lease = std::chrono::seconds{30};
+  cfg.heartbeat = std::chrono::seconds{10};
+  runtime rt{cfg};
+  std::atomic<int> runs{0};
+  rt.register_handler("slow", [&](const node_context&) {
+    ++runs;
+    std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+    return node_outcome::success(json{{"done", true}}, json{{"done", true}});
+  });
+  // A 1 s lease: kept alive only if the worker heartbeats more often than
+  // its own 10 s interval.
+  rt.register_workflow(R"({"workflow_id":"hb","version":"1",
+    "start_node":"s","nodes":{"s":{"id":"s","kind":{"type":"slow"}}},
+    "edges":[{"from":"s","to":"end"}],
+    "timeouts":{"heartbeat_interval":1}})");
+  auto id = rt.start("hb");
+  auto result = rt.wait(id);
+  REQUIRE(result.completed());
+  CHECK(runs == 1);
+  for (auto& e : rt.events(id))
+    CHECK_FALSE(caf::holds_alternative<node_failed>(e.kind));
 }
