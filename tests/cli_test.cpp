@@ -311,12 +311,14 @@ TEST_CASE("the example workflows validate and run", "[cli]") {
   REQUIRE(diamond.exit_code == 0);
   CHECK(json::parse(diamond.out) ==
         json{{"started", true}, {"left", 1}, {"right", 2}, {"joined", true}});
-  // The flaky command fails once (exit 75) and is retried after 1 s.
+  // The flaky command fails once (exit 75, class io_error) and is retried
+  // after about 1 s.
   auto retry = jamjet_cli({"run", example("retry.json"), "--memory"});
   INFO(retry.err);
   REQUIRE(retry.exit_code == 0);
   CHECK(json::parse(retry.out) ==
         json{{"fetched_on_attempt", 2}, {"done", true}});
-  for (auto name : {"pipeline.json", "diamond.json", "retry.json"})
+  for (auto name : {"pipeline.json", "diamond.json", "retry.json",
+                    "approval.json", "order.json"})
     CHECK(jamjet_cli({"validate", example(name)}).exit_code == 0);
 }
