@@ -106,8 +106,9 @@ void arm_heartbeat(worker_ptr self) {
   auto interval = st.cfg.heartbeat_interval;
   for (auto& [key, task] : st.tasks)
     if (task.lease_ms > 0)
-      interval = std::min(interval, std::chrono::milliseconds{
-                                      std::max<uint64_t>(task.lease_ms / 3, 1)});
+      interval = std::min(
+        interval,
+        std::chrono::milliseconds{std::max<uint64_t>(task.lease_ms / 3, 1)});
   // A pending heartbeat that comes soon enough will do; an extra one is
   // harmless.
   if (st.heartbeat_armed && st.armed_interval <= interval)

@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
-#include <atomic>
 #include <thread>
 
 #include "runtime/runtime.hpp"
