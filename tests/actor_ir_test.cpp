@@ -327,3 +327,24 @@ TEST_CASE("condition nodes route and untaken paths are skipped",
   f.complete(log->items[1]);
   CHECK(f.status("e1") == "completed");
 }
+
+TEST_CASE("timeouts.approval_timeout applies to approvals without their own",
+          "[actors][approval][timeout]") {
+  fixture f;
+  auto log = f.add_worker("w1", 1);
+  f.register_workflow(
+    R"({"workflow_id":"w","version":"1","start_node":"ask",
+      "nodes":{"ask":{"id":"ask","kind":{"type":"human_approval",
+                 "description":"ok?","fallback_node":"no"}},
+               "yes":{"id":"yes","kind":{"type":"tool"}},
+               "no":{"id":"no","kind":{"type":"tool"}}},
+      "edges":[{"from":"ask","to":"yes"},{"from":"ask","to":"no"},
+               {"from":"yes","to":"end"},{"from":"no","to":"end"}],
+      "timeouts":{"approval_timeout":{"secs":20,"nanos":0}}})");
+  f.start("w", "e1");
+  f.advance(19999ms);
+  CHECK(log->items.empty());
+  f.advance(1ms);
+  REQUIRE(log->items.size() == 1);
+  CHECK(log->items[0].node_id == "no");
+}
