@@ -330,6 +330,14 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
     [=](join_atom, worker_actor& handle, std::string& id,
         std::vector<std::string>& queues, uint32_t slots) {
       auto& s = self->state;
+      if (auto known = s.find_worker(handle.address())) {
+        // Joining again changes the offer; 0 slots drains the worker.
+        log()->info("worker '{}' now offers {} slots", id, slots);
+        known->queues = std::move(queues);
+        known->slots = slots;
+        feed(self, *known);
+        return;
+      }
       self->monitor(handle);
       log()->debug("worker '{}' joined with {} slots", id, slots);
       s.workers.push_back(worker_record{std::move(handle), std::move(id),

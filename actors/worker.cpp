@@ -176,6 +176,9 @@ worker_impl(worker_ptr self, worker_host_actor host,
       s.tasks.erase(std::make_pair(res.item_id, res.fence));
       self->send(s.host, std::move(res));
     },
+    [=](status_atom) {
+      return static_cast<uint32_t>(self->state.tasks.size());
+    },
     [=](cancel_atom, const std::string& item_id) {
       for (auto& [key, task] : self->state.tasks)
         if (key.first == item_id)

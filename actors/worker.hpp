@@ -29,10 +29,12 @@
 namespace jamjet {
 
 /// The worker's interface.
+/// `(status) -> n`: attempts running now (for draining).
 using worker_actor =
   caf::typed_actor<caf::reacts_to<work_item>,
                    caf::reacts_to<cancel_atom, std::string>,
-                   caf::reacts_to<heartbeat_atom>, caf::reacts_to<node_result>>;
+                   caf::reacts_to<heartbeat_atom>, caf::reacts_to<node_result>,
+                   caf::replies_to<status_atom>::with<uint32_t>>;
 
 /// What a worker needs of its dispatcher (a subset of the dispatcher's
 /// interface, so a worker can also serve a remote scheduler's gateway).

@@ -22,6 +22,8 @@ std::string to_string(error_code code) {
       return "stale_fence";
     case error_code::unavailable:
       return "unavailable";
+    case error_code::access_denied:
+      return "access_denied";
   }
   return "unknown";
 }

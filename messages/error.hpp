@@ -30,6 +30,8 @@ enum class error_code : uint8_t {
   stale_fence,
   /// The runtime is shutting down or the store is broken.
   unavailable,
+  /// A network peer presented no token or a wrong one.
+  access_denied,
 };
 
 /// The CAF error category of this project.

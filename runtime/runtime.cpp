@@ -7,11 +7,13 @@
 
 #include <caf/all.hpp>
 
+#include "actors/gateway.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/worker.hpp"
 #include "runtime/builtin_handlers.hpp"
 #include "runtime/graph.hpp"
 #include "runtime/memory_store.hpp"
+#include "runtime/remote.hpp"
 #include "runtime/system_config.hpp"
 
 namespace jamjet {
@@ -82,6 +84,9 @@ struct runtime::impl {
   std::shared_ptr<handler_registry> handlers =
     std::make_shared<handler_registry>();
   worker_actor worker;
+  /// The network gateway, when listening.
+  caf::actor gateway;
+  uint16_t port = 0;
   /// Executions found running at start-up.
   std::vector<execution_record> resumed;
   bool worker_started = false;
@@ -144,6 +149,11 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   if (threads == 0)
     threads = std::max<size_t>(2, std::thread::hardware_concurrency());
   d.sys_cfg.scheduler_threads(threads);
+  std::optional<std::pair<std::string, uint16_t>> endpoint;
+  if (!cfg.listen.empty()) {
+    endpoint = parse_endpoint(cfg.listen, "listen address");
+    d.sys_cfg.network();
+  }
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
   scheduler_config sc;
   sc.limits.max_in_flight = cfg.max_in_flight;
@@ -162,6 +172,13 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
       }
     }
     d.resumed = std::move(report.resumed);
+    if (endpoint) {
+      gateway_config gc;
+      gc.host = endpoint->first;
+      gc.port = endpoint->second;
+      gc.token = cfg.token;
+      std::tie(d.gateway, d.port) = spawn_gateway(*d.sys, d.sched, gc);
+    }
   } catch (...) {
     shutdown();
     throw;
@@ -373,6 +390,10 @@ void runtime::reject(const std::string& execution_id,
                     execution_id, req);
 }
 
+uint16_t runtime::port() const noexcept {
+  return impl_->port;
+}
+
 void runtime::shutdown() {
   auto& d = *impl_;
   {
@@ -383,6 +404,9 @@ void runtime::shutdown() {
   }
   // The scheduler goes first: handlers that the worker's exit cancels must
   // not be recorded as failures. Their executions stay running in the store.
+  if (d.gateway)
+    caf::anon_send_exit(d.gateway, caf::exit_reason::user_shutdown);
+  d.gateway = nullptr;
   stop_scheduler(d.sched);
   if (d.worker)
     caf::anon_send_exit(d.worker, caf::exit_reason::user_shutdown);

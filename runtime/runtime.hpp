@@ -50,6 +50,12 @@ struct runtime_config {
   /// How often to look for requests other processes leave in a durable
   /// store (`jamjet signal|approve|reject|cancel --db`); 0: never.
   std::chrono::milliseconds inbox_poll{200};
+  /// Serve remote workers and clients on "HOST:PORT" (port 0: any free
+  /// one; see `port()`); empty: no network. With `worker_slots = 0` the
+  /// runtime is a scheduler only.
+  std::string listen;
+  /// Token remote peers must present (empty: none).
+  std::string token;
   /// CAF scheduler threads; 0: one per core (at least 2). CAF's own default
   /// (at least 4) oversubscribes small machines: measured on 2 cores, 4
   /// threads cost about 2x the CPU per node of 2 threads.
@@ -180,6 +186,10 @@ class runtime {
   void reject(const std::string& execution_id, const std::string& node_id,
               const std::string& user_id = "api",
               const std::optional<std::string>& comment = std::nullopt);
+
+  /// The TCP port remote peers connect to (`runtime_config::listen`), or
+  /// 0 when the runtime does not listen.
+  uint16_t port() const noexcept;
 
   /// Stops every actor and waits for them; idempotent.
   void shutdown();

@@ -1,6 +1,7 @@
 #include "runtime/system_config.hpp"
 
 #include <caf/atom.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/actor_types.hpp"
 #include "messages/error.hpp"
@@ -26,6 +27,11 @@ system_config::system_config() {
 system_config& system_config::scheduler_threads(size_t n) {
   if (n > 0)
     set("scheduler.max-threads", n);
+  return *this;
+}
+
+system_config& system_config::network() {
+  load<caf::io::middleman>();
   return *this;
 }
 

@@ -20,6 +20,9 @@ class system_config : public caf::actor_system_config {
 
   /// Switches to CAF's deterministic test coordinator (virtual time).
   system_config& testing();
+
+  /// Loads CAF's middleman (caf::io), for nodes that talk over TCP.
+  system_config& network();
 };
 
 } // namespace jamjet

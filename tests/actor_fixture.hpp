@@ -42,6 +42,7 @@ scripted_worker(worker_actor::stateful_pointer<scripted_worker_state> self,
     },
     [=](heartbeat_atom) {},
     [=](node_result&) {},
+    [=](status_atom) { return uint32_t{0}; },
   };
 }
 

@@ -215,7 +215,9 @@ TEST_CASE("results arrive by callback too", "[runtime]") {
 }
 
 TEST_CASE("shutdown with executions in flight does not hang", "[runtime]") {
-  runtime rt{runtime_config{nullptr, 2}};
+  runtime_config cfg;
+  cfg.worker_slots = 2;
+  runtime rt{cfg};
   rt.register_handler("slow", [](const node_context& ctx) {
     while (!ctx.is_cancelled())
       std::this_thread::sleep_for(std::chrono::milliseconds{2});

@@ -12,6 +12,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/graph.hpp"
 #include "runtime/progress.hpp"
+#include "runtime/record_json.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/sqlite_store.hpp"
 #include "runtime/validate.hpp"
@@ -130,21 +131,6 @@ std::unique_ptr<runtime> make_runtime(const run_options& opts) {
   return rt;
 }
 
-nlohmann::json record_json(const execution_record& rec) {
-  nlohmann::json j{{"execution_id", rec.id},
-                   {"workflow_id", rec.workflow_id},
-                   {"workflow_version", rec.workflow_version},
-                   {"status", rec.status},
-                   {"last_sequence", rec.last_sequence},
-                   {"created_at", format_rfc3339_ms(rec.created_at_ms)},
-                   {"updated_at", format_rfc3339_ms(rec.updated_at_ms)}};
-  if (rec.status == "completed")
-    j["final_state"] = nlohmann::json::parse(rec.result, nullptr, false);
-  else if (!rec.result.empty())
-    j["error"] = rec.result;
-  return j;
-}
-
 } // namespace
 
 int run_command(const run_options& opts) {
@@ -203,7 +189,7 @@ int status_command(const std::string& db, const std::string& execution_id) {
   if (execution_id.empty()) {
     auto all = nlohmann::json::array();
     for (auto& rec : st->executions())
-      all.push_back(record_json(rec));
+      all.push_back(to_json(rec));
     std::cout << all.dump(2) << "\n";
     return exit_completed;
   }
@@ -211,7 +197,7 @@ int status_command(const std::string& db, const std::string& execution_id) {
   if (!rec)
     throw error(error_code::bad_input,
                 "no execution '" + execution_id + "' in '" + db + "'");
-  std::cout << record_json(*rec).dump(2) << "\n";
+  std::cout << to_json(*rec).dump(2) << "\n";
   return exit_completed;
 }
 

@@ -1,0 +1,63 @@
+#include "messages/wire.hpp"
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "messages/error.hpp"
+
+namespace jamjet {
+
+std::vector<char> encode_frame(const wire_msg& msg) {
+  std::vector<char> buf(4, 0);
+  caf::binary_serializer sink{nullptr, buf};
+  auto err = sink(const_cast<wire_msg&>(msg));
+  if (err)
+    throw error(error_code::bad_input, "cannot encode a network message");
+  auto n = static_cast<uint32_t>(buf.size() - 4);
+  buf[0] = static_cast<char>((n >> 24) & 0xFF);
+  buf[1] = static_cast<char>((n >> 16) & 0xFF);
+  buf[2] = static_cast<char>((n >> 8) & 0xFF);
+  buf[3] = static_cast<char>(n & 0xFF);
+  return buf;
+}
+
+caf::expected<wire_msg> decode_payload(const char* data, size_t size) {
+  wire_msg msg;
+  caf::binary_deserializer source{nullptr, data, size};
+  try {
+    // CAF reports some malformed input (an unknown variant index) by
+    // throwing rather than by an error.
+    if (auto err = source(msg))
+      return make_error(error_code::bad_input,
+                        "malformed network message: " + caf::to_string(err));
+  } catch (const std::exception& ex) {
+    return make_error(error_code::bad_input,
+                      std::string{"malformed network message: "} + ex.what());
+  }
+  if (source.remaining() != 0)
+    return make_error(error_code::bad_input,
+                      "malformed network message: " +
+                        std::to_string(source.remaining()) + " trailing bytes");
+  return msg;
+}
+
+uint32_t frame_length(const char* prefix) {
+  auto b = [prefix](int i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(prefix[i]));
+  };
+  return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+}
+
+bool same_secret(const std::string& given, const std::string& expected) {
+  // Every byte of the longer string is looked at, whatever matches.
+  auto n = std::max(given.size(), expected.size());
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    auto a = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    auto b = i < expected.size() ? static_cast<unsigned char>(expected[i]) : 0;
+    diff |= static_cast<unsigned char>(a ^ b);
+  }
+  return diff == 0;
+}
+
+} // namespace jamjet
