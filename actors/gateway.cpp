@@ -67,8 +67,7 @@ void drop(gateway_ptr self, connection_handle hdl, const std::string& why) {
 
 /// The actor standing for one remote worker: the dispatcher leases to it
 /// and monitors it; it forwards items and cancels to the connection.
-worker_actor::behavior_type link_impl(worker_actor::pointer self,
-                                      caf::actor gateway,
+worker_actor::behavior_type link_impl(worker_actor::pointer, caf::actor gateway,
                                       connection_handle hdl) {
   return {
     [=](work_item& item) {

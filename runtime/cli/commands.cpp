@@ -19,9 +19,6 @@
 
 namespace jamjet::cli {
 
-namespace {
-
-/// Splits "KIND=PROGRAM ARGS..." into the kind and argv.
 std::pair<std::string, std::vector<std::string>>
 parse_handler_spec(const std::string& spec) {
   auto eq = spec.find('=');
@@ -37,6 +34,8 @@ parse_handler_spec(const std::string& spec) {
                 "--handler '" + spec + "' names no program");
   return {spec.substr(0, eq), std::move(argv)};
 }
+
+namespace {
 
 /// Kinds handled by the CLI: the built-ins plus `--handler` ones.
 std::vector<std::string> handled_kinds(const std::vector<std::string>& specs) {
@@ -108,9 +107,15 @@ std::shared_ptr<sqlite_store> open_reader(const std::string& db) {
   return sqlite_store::open(db, so);
 }
 
+} // namespace
+
 /// A runtime with the CLI's handlers over the store `opts` names.
-std::unique_ptr<runtime> make_runtime(const run_options& opts) {
+std::unique_ptr<runtime> make_runtime(const run_options& opts,
+                                      const std::string& listen,
+                                      const std::string& token) {
   runtime_config cfg;
+  cfg.listen = listen;
+  cfg.token = token;
   cfg.worker_slots = opts.slots;
   cfg.store = open_store(opts.store);
   cfg.lease =
@@ -130,8 +135,6 @@ std::unique_ptr<runtime> make_runtime(const run_options& opts) {
   }
   return rt;
 }
-
-} // namespace
 
 int run_command(const run_options& opts) {
   auto ir_text = read_file(opts.workflow);

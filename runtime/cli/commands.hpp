@@ -2,8 +2,13 @@
 
 // The subcommands of `jamjet`.
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace jamjet {
+class runtime;
+} // namespace jamjet
 
 namespace jamjet::cli {
 
@@ -28,6 +33,17 @@ struct run_options {
   /// Lease period in seconds (a lease not heartbeaten is reclaimed).
   double lease_secs = 30;
 };
+
+/// Splits "KIND=PROGRAM ARGS..." into the kind and argv; throws
+/// `bad_input` when malformed.
+std::pair<std::string, std::vector<std::string>>
+parse_handler_spec(const std::string& spec);
+
+/// A runtime with the CLI's handlers over the store `opts` names,
+/// listening on `listen` (empty: not) with `token`.
+std::unique_ptr<runtime> make_runtime(const run_options& opts,
+                                      const std::string& listen = {},
+                                      const std::string& token = {});
 
 /// `jamjet run`: returns the exit code.
 int run_command(const run_options& opts);

@@ -9,6 +9,11 @@
 //   jamjet cancel EXEC_ID [--reason R] --db PATH
 //   jamjet signal EXEC_ID KEY [--payload JSON] --db PATH
 //   jamjet approve|reject EXEC_ID NODE_ID [--comment C] [--user U] --db PATH
+//   jamjet serve --db PATH --listen HOST:PORT [--token T] [--insecure]
+//   jamjet worker --connect HOST:PORT [--queues Q1,Q2] [--slots N]
+//                 [--handler KIND=PROGRAM] [--token T]
+//   jamjet submit --connect HOST:PORT WORKFLOW.json [--input ..] [--wait]
+//   (status, events, cancel, signal, approve, reject also take --connect)
 //
 // Results go to stdout, logs and progress to stderr. Exit codes: 0 success
 // (the execution completed, the workflow is valid), 1 an execution failed
@@ -22,6 +27,7 @@
 #include "messages/error.hpp"
 #include "runtime/cli/cli.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/net_commands.hpp"
 
 namespace {
 
@@ -50,12 +56,17 @@ void add_store_options(CLI::App* app, jamjet::cli::store_options& opts) {
     ->capture_default_str();
 }
 
-void add_handler_options(CLI::App* app, jamjet::cli::run_options& opts) {
+void add_handler_options(CLI::App* app, jamjet::cli::run_options& opts,
+                         unsigned min_slots = 1) {
   app->add_option("--handler", opts.handlers,
                   "KIND=PROGRAM: run nodes of KIND with an external program "
                   "(repeatable)");
-  app->add_option("--slots", opts.slots, "Handler slots")
-    ->check(CLI::Range(1, 1024))
+  app
+    ->add_option("--slots", opts.slots,
+                 min_slots == 0 ? "Handler slots of a worker inside the "
+                                  "node (0: remote workers only)"
+                                : "Handler slots")
+    ->check(CLI::Range(min_slots, 1024u))
     ->capture_default_str();
   app
     ->add_option("--node-timeout", opts.node_timeout_secs,
@@ -117,16 +128,33 @@ int main(int argc, char** argv) {
 
   std::string db = "jamjet.db";
   std::string id;
+  client_target target;
+  auto add_connect = [&](CLI::App* sub, CLI::Option* db_opt) {
+    auto c = sub->add_option("--connect", target.connect,
+                             "HOST:PORT of a scheduler node (`jamjet serve`) "
+                             "instead of a store");
+    if (db_opt)
+      c->excludes(db_opt);
+    sub
+      ->add_option("--token", target.token,
+                   "Token of the scheduler node (or JAMJET_TOKEN)")
+      ->envname("JAMJET_TOKEN");
+    return c;
+  };
   auto status = app.add_subcommand(
     "status", "Executions and their status as JSON (all, or one)");
   status->add_option("execution", id, "Execution id");
-  status->add_option("--db", db, "SQLite store")->capture_default_str();
+  add_connect(
+    status,
+    status->add_option("--db", db, "SQLite store")->capture_default_str());
   add_log_level(status, log_level);
 
   auto events = app.add_subcommand(
     "events", "An execution's event log, one JamJet JSON event a line");
   events->add_option("execution", id, "Execution id")->required();
-  events->add_option("--db", db, "SQLite store")->capture_default_str();
+  add_connect(
+    events,
+    events->add_option("--db", db, "SQLite store")->capture_default_str());
   add_log_level(events, log_level);
 
   auto dlq = app.add_subcommand("dlq", "Dead letters: work items whose "
@@ -147,7 +175,9 @@ int main(int argc, char** argv) {
   auto add_request = [&](const std::string& name, const std::string& help) {
     auto sub = app.add_subcommand(name, help);
     sub->add_option("execution", req.execution_id, "Execution id")->required();
-    sub->add_option("--db", req.db, "SQLite store")->capture_default_str();
+    add_connect(
+      sub,
+      sub->add_option("--db", req.db, "SQLite store")->capture_default_str());
     add_log_level(sub, log_level);
     return sub;
   };
@@ -180,6 +210,80 @@ int main(int argc, char** argv) {
                       "A state patch (JSON object, or @FILE) merged on "
                       "approval");
 
+  serve_options serve_opts;
+  auto serve = app.add_subcommand(
+    "serve", "Run a scheduler node: executions, dispatch and the store, "
+             "serving remote workers (`jamjet worker`) and clients "
+             "(`jamjet submit`, `--connect`) until SIGINT or SIGTERM");
+  add_store_options(serve, serve_opts.run.store);
+  serve_opts.run.slots = 0;
+  add_handler_options(serve, serve_opts.run, 0);
+  serve
+    ->add_option("--listen", serve_opts.listen,
+                 "HOST:PORT to listen on (port 0: any free one)")
+    ->capture_default_str();
+  serve
+    ->add_option("--token", serve_opts.token,
+                 "Token every worker and client must present (or "
+                 "JAMJET_TOKEN)")
+    ->envname("JAMJET_TOKEN");
+  serve->add_flag("--insecure", serve_opts.insecure,
+                  "Allow a non-loopback --listen without a token");
+  add_log_level(serve, log_level);
+
+  worker_options worker_opts;
+  auto worker = app.add_subcommand(
+    "worker", "Run a worker process for a scheduler node: takes work for "
+              "its queues, heartbeats, reports results; reconnects when the "
+              "node goes away; on SIGTERM finishes its work and exits");
+  worker
+    ->add_option("--connect", worker_opts.connect,
+                 "HOST:PORT of the scheduler node")
+    ->capture_default_str();
+  worker
+    ->add_option("--queues", worker_opts.queues,
+                 "Queue types served, comma-separated (model, tool, "
+                 "python_tool, retrieval, general; * for all)")
+    ->capture_default_str();
+  worker->add_option("--slots", worker_opts.slots, "Handlers at once")
+    ->check(CLI::Range(1, 1024))
+    ->capture_default_str();
+  worker->add_option("--handler", worker_opts.handlers,
+                     "KIND=PROGRAM: run nodes of KIND with an external "
+                     "program (repeatable)");
+  worker
+    ->add_option("--node-timeout", worker_opts.node_timeout_secs,
+                 "Default node timeout in seconds for program handlers")
+    ->check(CLI::Range(1, 86400 * 7))
+    ->capture_default_str();
+  worker
+    ->add_option("--grace", worker_opts.grace_secs,
+                 "Seconds running handlers may take after SIGTERM")
+    ->check(CLI::Range(0.0, 86400.0))
+    ->capture_default_str();
+  worker->add_option("--name", worker_opts.name,
+                     "Worker id in events (default: worker-HOST-PID)");
+  worker
+    ->add_option("--token", worker_opts.token,
+                 "Token of the scheduler node (or JAMJET_TOKEN)")
+    ->envname("JAMJET_TOKEN");
+  add_log_level(worker, log_level);
+
+  std::string submit_workflow;
+  std::string submit_input = "{}";
+  bool submit_wait = false;
+  auto submit = app.add_subcommand(
+    "submit", "Register and start a workflow on a scheduler node; print "
+              "the execution id, or with --wait its final state (exit codes "
+              "as `run`)");
+  submit->add_option("workflow", submit_workflow, "Workflow IR JSON file")
+    ->required();
+  submit->add_option("--input", submit_input,
+                     "Initial state: a JSON object, or @FILE");
+  submit->add_flag("--wait", submit_wait, "Wait for the execution's end");
+  add_connect(submit, nullptr)->required();
+  add_log_level(submit, log_level);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,10 +298,18 @@ int main(int argc, char** argv) {
       return validate_command(validate_path, run_opts.handlers);
     if (*resume)
       return resume_command(run_opts);
+    if (*serve)
+      return serve_command(serve_opts);
+    if (*worker)
+      return worker_command(worker_opts);
+    if (*submit)
+      return submit_command(target, submit_workflow, submit_input, submit_wait);
     if (*status)
-      return status_command(db, id);
+      return target.connect.empty() ? status_command(db, id)
+                                    : remote_status_command(target, id);
     if (*events)
-      return events_command(db, id);
+      return target.connect.empty() ? events_command(db, id)
+                                    : remote_events_command(target, id);
     if (*dlq_list)
       return dlq_list_command(db);
     if (*dlq_redrive)
@@ -206,7 +318,9 @@ int main(int argc, char** argv) {
                       (*reject && reject->count("--comment") > 0);
     for (auto* sub : {cancel, signal, approve, reject})
       if (*sub)
-        return request_command(sub->get_name(), req);
+        return target.connect.empty()
+                 ? request_command(sub->get_name(), req)
+                 : remote_request_command(target, sub->get_name(), req);
   } catch (const jamjet::error& e) {
     std::cerr << "error: " << e.what() << "\n";
     switch (e.code()) {
@@ -215,6 +329,7 @@ int main(int argc, char** argv) {
       case jamjet::error_code::missing_handler:
       case jamjet::error_code::unknown_workflow:
       case jamjet::error_code::unknown_execution:
+      case jamjet::error_code::access_denied:
         return exit_bad_input;
       default:
         return exit_failed;
