@@ -1,0 +1,303 @@
+// A scheduler node and worker processes on 127.0.0.1, as users run them:
+// `jamjet serve`, `jamjet worker`, `jamjet submit`. Real processes, killed
+// with SIGKILL where the test says so.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <future>
+#include <netinet/in.h>
+#include <set>
+#include <sstream>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/event_json.hpp"
+#include "runtime/subprocess.hpp"
+#include "temp_dir.hpp"
+
+using namespace jamjet;
+using json = nlohmann::json;
+using jamjet::testing::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A process running in the background until killed (SIGKILL) or done.
+struct background {
+  std::shared_ptr<std::atomic<bool>> kill =
+    std::make_shared<std::atomic<bool>>(false);
+  std::future<subprocess_result> result;
+
+  explicit background(std::vector<std::string> args) {
+    subprocess_options opts;
+    opts.argv.push_back(JAMJET_CLI_PATH);
+    for (auto& a : args)
+      opts.argv.push_back(std::move(a));
+    opts.timeout = std::chrono::seconds{300};
+    opts.cancelled = kill;
+    result =
+      std::async(std::launch::async, [opts] { return run_subprocess(opts); });
+  }
+
+  subprocess_result stop() {
+    kill->store(true);
+    return result.get();
+  }
+
+  ~background() {
+    if (result.valid())
+      stop();
+  }
+};
+
+subprocess_result cli(std::vector<std::string> args) {
+  subprocess_options opts;
+  opts.argv.push_back(JAMJET_CLI_PATH);
+  for (auto& a : args)
+    opts.argv.push_back(std::move(a));
+  opts.timeout = std::chrono::seconds{120};
+  return run_subprocess(opts);
+}
+
+/// A port that was free a moment ago.
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// Waits until a client can talk to the node at `endpoint`.
+void wait_for_node(const std::string& endpoint, const std::string& token) {
+  for (int i = 0; i < 500; ++i) {
+    if (cli({"status", "--connect", endpoint, "--token", token}).exit_code == 0)
+      return;
+    std::this_thread::sleep_for(20ms);
+  }
+  FAIL("the node at " << endpoint << " never answered");
+}
+
+/// start -> w0..w{n-1} (command nodes sleeping `secs`) -> join.
+std::string fan_workflow(int n, double secs) {
+  json nodes = json::object();
+  json edges = json::array();
+  auto cmd = [&](const std::string& id) {
+    std::string script = "cat >/dev/null; sleep " + std::to_string(secs) +
+                         "; printf '{\"" + id + "\":\"%s\"}' \"$$\"";
+    return json{{"id", id},
+                {"kind", {{"type", "command"}, {"argv", {"sh", "-c", script}}}},
+                {"retry_policy", nullptr},
+                {"node_timeout_secs", 60}};
+  };
+  nodes["start"] = cmd("start");
+  nodes["join"] = cmd("join");
+  edges.push_back({{"from", "join"}, {"to", "end"}, {"condition", nullptr}});
+  for (int i = 0; i < n; ++i) {
+    auto id = "w" + std::to_string(i);
+    nodes[id] = cmd(id);
+    edges.push_back({{"from", "start"}, {"to", id}, {"condition", nullptr}});
+    edges.push_back({{"from", id}, {"to", "join"}, {"condition", nullptr}});
+  }
+  return json{{"workflow_id", "fan"},
+              {"version", "1"},
+              {"start_node", "start"},
+              {"nodes", nodes},
+              {"edges", edges},
+              {"retry_policies", json::object()},
+              {"timeouts", json::object()}}
+    .dump();
+}
+
+std::vector<json> events_of(const std::string& endpoint,
+                            const std::string& token, const std::string& id) {
+  auto res = cli({"events", id, "--connect", endpoint, "--token", token});
+  REQUIRE(res.exit_code == 0);
+  std::vector<json> out;
+  std::istringstream lines{res.out};
+  for (std::string line; std::getline(lines, line);)
+    out.push_back(json::parse(line));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a scheduler node and two worker processes run a fan-out",
+          "[distributed]") {
+  temp_dir dir;
+  auto port = std::to_string(free_port());
+  auto endpoint = "127.0.0.1:" + port;
+  background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint,
+                    "--token", "t0k"}};
+  wait_for_node(endpoint, "t0k");
+  background w1{{"worker", "--connect", endpoint, "--token", "t0k", "--slots",
+                 "2", "--name", "one"}};
+  background w2{{"worker", "--connect", endpoint, "--token", "t0k", "--slots",
+                 "2", "--name", "two"}};
+  auto wf = dir.write("fan.json", fan_workflow(6, 0.3));
+  auto res =
+    cli({"submit", wf, "--connect", endpoint, "--token", "t0k", "--wait"});
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  auto state = json::parse(res.out);
+  CHECK(state.size() == 8);
+  // Both workers took part.
+  auto all =
+    json::parse(cli({"status", "--connect", endpoint, "--token", "t0k"}).out);
+  REQUIRE(all.size() == 1);
+  std::set<std::string> workers;
+  for (auto& e : events_of(endpoint, "t0k", all[0]["execution_id"]))
+    if (e["kind"]["type"] == "node_started")
+      workers.insert(e["kind"]["worker_id"].get<std::string>());
+  CHECK(workers == std::set<std::string>{"one", "two"});
+  // A wrong token is refused with a clear error, exit 2.
+  auto denied = cli({"submit", wf, "--connect", endpoint, "--token", "bad"});
+  CHECK(denied.exit_code == 2);
+  CHECK(denied.err.find("wrong token") != std::string::npos);
+}
+
+TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
+          "[distributed]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  // A 60 s lease: a reclaim within a few seconds can only come from the
+  // worker being seen down.
+  background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint,
+                    "--token", "k", "--lease", "60"}};
+  wait_for_node(endpoint, "k");
+  background victim{{"worker", "--connect", endpoint, "--token", "k", "--slots",
+                     "4", "--name", "victim"}};
+  auto wf = dir.write("fan.json", fan_workflow(3, 2.0));
+  auto sub = cli({"submit", wf, "--connect", endpoint, "--token", "k"});
+  REQUIRE(sub.exit_code == 0);
+  std::string id = json::parse(sub.out)["execution_id"];
+  // Wait until the victim runs the fan-out nodes, then kill it.
+  for (int i = 0; i < 500; ++i) {
+    int started = 0;
+    for (auto& e : events_of(endpoint, "k", id))
+      if (e["kind"]["type"] == "node_started" &&
+          e["kind"]["node_id"] != "start")
+        ++started;
+    if (started == 3)
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  victim.stop(); // SIGKILL
+  auto killed_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  background rescuer{{"worker", "--connect", endpoint, "--token", "k",
+                      "--slots", "4", "--name", "rescuer"}};
+  auto out =
+    json::parse(cli({"status", id, "--connect", endpoint, "--token", "k"}).out);
+  for (int i = 0; i < 1500 && out["status"] == "running"; ++i) {
+    std::this_thread::sleep_for(20ms);
+    out = json::parse(
+      cli({"status", id, "--connect", endpoint, "--token", "k"}).out);
+  }
+  CHECK(out["status"] == "completed");
+  int reclaimed = 0;
+  for (auto& e : events_of(endpoint, "k", id)) {
+    auto& k = e["kind"];
+    if (k["type"] == "node_failed" &&
+        k["error"].get<std::string>().find("went down") != std::string::npos) {
+      ++reclaimed;
+      // Well inside the 60 s lease period.
+      CHECK(parse_rfc3339(e["created_at"]) - killed_at < 10000);
+    }
+  }
+  CHECK(reclaimed == 3);
+}
+
+TEST_CASE("a scheduler killed and restarted on the same store finishes the "
+          "run",
+          "[distributed]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  auto db = dir.path + "/s.db";
+  std::vector<std::string> serve_args{
+    "serve", "--db", db, "--listen", endpoint, "--token", "k", "--lease", "2"};
+  auto serve = std::make_unique<background>(serve_args);
+  wait_for_node(endpoint, "k");
+  background w1{{"worker", "--connect", endpoint, "--token", "k", "--slots",
+                 "2", "--name", "one"}};
+  background w2{{"worker", "--connect", endpoint, "--token", "k", "--slots",
+                 "2", "--name", "two"}};
+  auto wf = dir.write("fan.json", fan_workflow(4, 1.0));
+  auto sub = cli({"submit", wf, "--connect", endpoint, "--token", "k"});
+  REQUIRE(sub.exit_code == 0);
+  std::string id = json::parse(sub.out)["execution_id"];
+  for (int i = 0; i < 500; ++i) {
+    bool fanned = false;
+    for (auto& e : events_of(endpoint, "k", id))
+      fanned |=
+        e["kind"]["type"] == "node_started" && e["kind"]["node_id"] == "w0";
+    if (fanned)
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  serve->stop(); // SIGKILL in the middle of the fan-out
+  serve = std::make_unique<background>(serve_args);
+  wait_for_node(endpoint, "k");
+  json out;
+  for (int i = 0; i < 3000; ++i) {
+    out = json::parse(
+      cli({"status", id, "--connect", endpoint, "--token", "k"}).out);
+    if (out["status"] != "running")
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  INFO(out.dump());
+  REQUIRE(out["status"] == "completed");
+  CHECK(out["final_state"].size() == 6);
+}
+
+TEST_CASE("a peer sending garbage does not take the node down",
+          "[distributed][security]") {
+  temp_dir dir;
+  auto port = free_port();
+  auto endpoint = "127.0.0.1:" + std::to_string(port);
+  background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint}};
+  wait_for_node(endpoint, "");
+  for (std::string garbage : {std::string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+                              std::string{"\xff\xff\xff\xff", 4},
+                              std::string{"\0\0\0\2\xc8\x01", 6}}) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
+            0);
+    CHECK(::write(fd, garbage.data(), garbage.size()) ==
+          static_cast<ssize_t>(garbage.size()));
+    char buf[64];
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (::read(fd, buf, sizeof(buf)) > 0) {
+    }
+    ::close(fd);
+  }
+  background worker{{"worker", "--connect", endpoint}};
+  auto wf = dir.write("fan.json", fan_workflow(2, 0.0));
+  auto res = cli({"submit", wf, "--connect", endpoint, "--wait"});
+  INFO(res.err);
+  CHECK(res.exit_code == 0);
+}
+
+TEST_CASE("serve refuses an open address without a token", "[distributed]") {
+  temp_dir dir;
+  auto res = cli({"serve", "--db", dir.path + "/s.db", "--listen",
+                  "0.0.0.0:" + std::to_string(free_port())});
+  CHECK(res.exit_code == 2);
+  CHECK(res.err.find("without a token") != std::string::npos);
+  CHECK(cli({"worker", "--connect", "nohost"}).exit_code == 2);
+}
