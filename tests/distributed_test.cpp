@@ -301,3 +301,20 @@ TEST_CASE("serve refuses an open address without a token", "[distributed]") {
   CHECK(res.err.find("without a token") != std::string::npos);
   CHECK(cli({"worker", "--connect", "nohost"}).exit_code == 2);
 }
+
+TEST_CASE("the distributed example script runs a workflow on two workers",
+          "[distributed][examples]") {
+  subprocess_options opts;
+  // From the project's root, as the README runs it.
+  opts.argv = {"sh", "-c",
+               "cd '" + std::string{JAMJET_EXAMPLES_DIR} +
+                 "/..' && exec sh examples/distributed/run_local.sh"};
+  opts.env = {{"JAMJET", JAMJET_CLI_PATH},
+              {"PORT", std::to_string(free_port())}};
+  opts.timeout = std::chrono::seconds{120};
+  auto res = run_subprocess(opts);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  CHECK(json::parse(res.out)["report"] == "9 words on 2 lines");
+  CHECK(res.err.find("ran on worker-") != std::string::npos);
+}
