@@ -318,3 +318,52 @@ TEST_CASE("the distributed example script runs a workflow on two workers",
   CHECK(json::parse(res.out)["report"] == "9 words on 2 lines");
   CHECK(res.err.find("ran on worker-") != std::string::npos);
 }
+
+TEST_CASE("a worker told to stop finishes its work, then exits",
+          "[distributed]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint}};
+  wait_for_node(endpoint, "");
+  auto name = "drainer-" + std::to_string(::getpid());
+  background worker{
+    {"worker", "--connect", endpoint, "--name", name, "--grace", "60"}};
+  auto wf = dir.write("one.json", fan_workflow(1, 1.5));
+  auto sub = cli({"submit", wf, "--connect", endpoint});
+  REQUIRE(sub.exit_code == 0);
+  std::string id = json::parse(sub.out)["execution_id"];
+  bool running = false;
+  for (int i = 0; i < 500 && !running; ++i) {
+    for (auto& e : events_of(endpoint, "", id))
+      running |=
+        e["kind"]["type"] == "node_started" && e["kind"]["node_id"] == "w0";
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(running);
+  // SIGTERM while w0 runs: no new work, w0 finishes, the worker exits 0.
+  // "[d]rainer" matches the worker's command line but not pkill's own.
+  REQUIRE(std::system(
+            ("pkill -TERM -f -- '--name [d]" + name.substr(1) + "'").c_str()) ==
+          0);
+  auto res = worker.result.get();
+  CHECK(res.exit_code == 0);
+  bool completed = false;
+  bool failed = false;
+  for (auto& e : events_of(endpoint, "", id)) {
+    completed |=
+      e["kind"]["type"] == "node_completed" && e["kind"]["node_id"] == "w0";
+    failed |= e["kind"]["type"] == "node_failed";
+  }
+  CHECK(completed);
+  CHECK_FALSE(failed);
+  // The rest of the run waits for another worker, which finishes it.
+  background other{{"worker", "--connect", endpoint}};
+  json out;
+  for (int i = 0; i < 1500; ++i) {
+    out = json::parse(cli({"status", id, "--connect", endpoint}).out);
+    if (out["status"] != "running")
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(out["status"] == "completed");
+}
