@@ -56,6 +56,11 @@ void flush(backend_ptr self) {
                           std::string{"store failure: "} + ex.what());
     for (auto& p : batch)
       p.rp.deliver(err);
+    // Nothing will be committed any more: let waiters know.
+    published_events failed;
+    failed.store_failure = st.broken;
+    for (auto& sink : st.event_sinks)
+      self->send(sink, failed);
     return;
   }
   published_events evs;

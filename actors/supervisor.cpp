@@ -21,6 +21,8 @@ struct supervisor_state {
   dispatcher_actor dispatcher;
   execution_limits limits;
   std::chrono::milliseconds inbox_poll{0};
+  /// Set when the store failed.
+  std::string store_failure;
   /// Inbox requests being delivered.
   std::set<int64_t> inbox_busy;
   /// Compiled workflows by "id@version".
@@ -226,7 +228,27 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
     self->quit(msg.reason);
   });
   return {
-    [=](published_events& msg) { route(self, msg.events); },
+    [=](published_events& msg) {
+      if (!msg.store_failure.empty()) {
+        // No execution can move on: end the waits with the store's error.
+        auto& st = self->state;
+        st.store_failure = msg.store_failure;
+        log()->error("store failed; {} running execution(s) stop here",
+                     st.routes.size());
+        for (auto& [id, rps] : st.waiters)
+          for (auto& rp : rps)
+            rp.deliver(make_error(error_code::store_failure,
+                                  "execution '" + id +
+                                    "' cannot go on: the store failed (" +
+                                    msg.store_failure + ")"));
+        st.waiters.clear();
+        for (auto& [id, exec] : st.routes)
+          self->send_exit(exec, caf::exit_reason::user_shutdown);
+        st.routes.clear();
+        return;
+      }
+      route(self, msg.events);
+    },
     [=](register_atom, const std::string& ir_json) -> caf::result<std::string> {
       graph_ptr graph;
       try {
@@ -293,6 +315,9 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
     },
     [=](await_atom, const std::string& id) -> caf::result<execution_outcome> {
       auto& st = self->state;
+      if (!st.store_failure.empty())
+        return make_error(error_code::store_failure,
+                          "the store failed (" + st.store_failure + ")");
       auto rp = self->make_response_promise<execution_outcome>();
       if (st.routes.count(id) > 0) {
         st.waiters[id].push_back(rp);

@@ -67,6 +67,8 @@ using inbox_atom = caf::atom_constant<caf::atom("inbox")>;
 /// Committed events, in commit order, as the backend publishes them.
 struct published_events {
   std::vector<event> events;
+  /// Set once when the store fails: nothing will be committed any more.
+  std::string store_failure;
 };
 
 /// Work items changed by committed commands, as stored after the change.
@@ -138,7 +140,7 @@ typename Inspector::result_type inspect(Inspector& f, approval_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, published_events& x) {
-  return f(caf::meta::type_name("published_events"), x.events);
+  return f(caf::meta::type_name("published_events"), x.events, x.store_failure);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, published_items& x) {

@@ -262,3 +262,43 @@ TEST_CASE("the workflow's heartbeat interval is its lease period, and "
   for (auto& e : rt.events(id))
     CHECK_FALSE(caf::holds_alternative<node_failed>(e.kind));
 }
+
+TEST_CASE("when the store fails, waiting for an execution ends with its "
+          "error",
+          "[durable]") {
+  jamjet::testing::temp_dir dir;
+  sqlite_options opts;
+  opts.max_page_count = 60;
+  runtime_config cfg;
+  cfg.store = sqlite_store::open(dir.path + "/full.db", opts);
+  cfg.worker_slots = 1;
+  runtime rt{cfg};
+  // Each step adds 4 KB of state, in a chain long enough to fill 60 pages.
+  rt.register_handler("grow", [](const node_context& ctx) {
+    json patch{{ctx.node_id, std::string(4000, 'x')}};
+    return node_outcome::success(nullptr, patch);
+  });
+  json nodes = json::object();
+  json edges = json::array();
+  for (int i = 0; i < 200; ++i) {
+    auto id = "n" + std::to_string(i);
+    nodes[id] = {{"id", id}, {"kind", {{"type", "grow"}}}};
+    edges.push_back(
+      {{"from", id},
+       {"to", i + 1 < 200 ? "n" + std::to_string(i + 1) : "end"}});
+  }
+  rt.register_workflow(json{
+    {"workflow_id", "grow"},
+    {"version", "1"},
+    {"start_node", "n0"},
+    {"nodes", nodes},
+    {"edges", edges}}.dump());
+  auto id = rt.start("grow");
+  try {
+    auto result = rt.wait(id);
+    FAIL("the store never filled up: " << result.status);
+  } catch (const jamjet::error& e) {
+    CHECK(e.code() == error_code::store_failure);
+  }
+  CHECK_THROWS_AS(rt.wait(id), jamjet::error);
+}
