@@ -255,13 +255,18 @@ void on_items(dispatcher_ptr self, std::vector<work_item>& items) {
 
 void on_result(dispatcher_ptr self, node_result& res) {
   auto& st = self->state;
+  auto i = st.leases.find(res.item_id);
+  // The slot goes back to the worker the lease went to (ids need not be
+  // unique: a worker that reconnects has the same id); else by id.
   worker_record* w = nullptr;
-  for (auto& x : st.workers)
-    if (x.id == res.worker_id)
-      w = &x;
+  if (i != st.leases.end() && i->second.fence == res.fence)
+    w = st.find_worker(i->second.worker);
+  if (!w)
+    for (auto& x : st.workers)
+      if (x.id == res.worker_id)
+        w = &x;
   if (w && w->busy > 0)
     --w->busy;
-  auto i = st.leases.find(res.item_id);
   if (i == st.leases.end() || i->second.fence != res.fence) {
     log()->info("stale result for '{}' (fence {}) from worker '{}' ignored",
                 res.item_id, res.fence, res.worker_id);

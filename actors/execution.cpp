@@ -156,9 +156,17 @@ void step(execution_ptr self) {
       node_skipped{prog.graph().node(skip.rank).id, std::move(skip.reason)});
     st.requested.insert(skip.rank);
   }
+  // One pending event settles one wait node per step: a second node
+  // waiting for the same key tries again once the first one's completion
+  // (which consumes the event) is folded.
+  std::set<std::string> keys_used;
   for (auto r : prog.scheduled_nodes()) {
-    if (prog.graph().node(r).spec.role == node_role::work ||
-        st.requested.count(r) > 0)
+    auto& spec = prog.graph().node(r).spec;
+    if (spec.role == node_role::work || st.requested.count(r) > 0)
+      continue;
+    if (spec.role == node_role::wait && spec.wait != wait_kind::timer &&
+        prog.has_event(spec.correlation_key) &&
+        !keys_used.insert(spec.correlation_key).second)
       continue;
     if (plan_wait_resolution(prog, r, cmd))
       st.requested.insert(r);

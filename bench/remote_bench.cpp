@@ -19,11 +19,14 @@
 // instants cannot be read as jamjet_bench reads them. Instead the store is
 // wrapped: every transaction is timed (steady_clock, which is the same clock
 // in every process of the machine) and the events it commits are noted. Per
-// node that gives four instants on the scheduler:
+// node that gives these instants on the scheduler:
 //
 //   sched_in / sched_out  the transaction carrying its NodeScheduled (and its
 //                         work item) begins / is durable; the item is handed
 //                         to a worker right after sched_out
+//   lease_in / lease_out  the transaction carrying its NodeStarted and lease
+//                         (a lazy command: it normally rides along with the
+//                         completion's transaction)
 //   done_in / done_out    the transaction carrying its NodeCompleted begins
 //                         (the worker's result has just arrived) / is durable
 //
@@ -353,6 +356,8 @@ struct batch_mark {
   int64_t t_in = 0;
   int64_t t_out = 0;
   size_t commands = 0;
+  /// Commands marked urgent (0: a transaction of lazy lease records only).
+  size_t urgent = 0;
 };
 
 /// A store that forwards every call to another one and notes, for each
@@ -374,7 +379,10 @@ class timing_store final : public jamjet::store {
     auto results = inner_->apply(batch);
     auto t_out = now_ns();
     std::lock_guard<std::mutex> guard{mtx_};
-    batches_.push_back(batch_mark{t_in, t_out, batch.size()});
+    size_t urgent = 0;
+    for (auto& cmd : batch)
+      urgent += cmd.urgent ? 1 : 0;
+    batches_.push_back(batch_mark{t_in, t_out, batch.size(), urgent});
     for (size_t i = 0; i < batch.size() && i < results.size(); ++i) {
       if (!results[i])
         continue;
@@ -758,6 +766,10 @@ struct node_marks {
   int64_t sched_out = 0;
   int64_t done_in = 0;
   int64_t done_out = 0;
+  /// The transaction carrying its NodeStarted and lease (a lazy command
+  /// that normally rides with the completion).
+  int64_t lease_in = 0;
+  int64_t lease_out = 0;
   /// 1-based index into the worker names; 0: not started.
   size_t worker = 0;
   uint32_t scheduled = 0;
@@ -823,6 +835,8 @@ timeline build_timeline(const std::vector<mark>& marks,
         if (m.attempt > 1)
           ++tl.retried_starts;
         n.worker = tl.worker_index(m.worker_id);
+        n.lease_in = m.t_in;
+        n.lease_out = m.t_out;
         ++tl.by_worker[m.worker_id];
         break;
       case mark_kind::completed:
@@ -869,12 +883,16 @@ ojson transactions(const std::vector<batch_mark>& batches) {
   std::vector<double> commit_us;
   commit_us.reserve(batches.size());
   size_t commands = 0;
+  size_t lazy_only = 0;
   for (auto& b : batches) {
     commit_us.push_back(us(b.t_out - b.t_in));
     commands += b.commands;
+    if (b.urgent == 0)
+      ++lazy_only;
   }
   return ojson{{"count", batches.size()},
                {"commands", commands},
+               {"lazy_only", lazy_only},
                {"commands_per_tx", batches.empty()
                                      ? 0.0
                                      : static_cast<double>(commands) /
@@ -883,7 +901,7 @@ ojson transactions(const std::vector<batch_mark>& batches) {
 }
 
 /// [[workflow, node, t_start, t_end, worker], ...] with t_start = t_end =
-/// done_in, and the four instants of each node.
+/// done_in, and the six instants of each node.
 std::pair<ojson, ojson> raw_nodes(const timeline& tl) {
   auto nodes = ojson::array();
   auto marks = ojson::array();
@@ -893,8 +911,9 @@ std::pair<ojson, ojson> raw_nodes(const timeline& tl) {
       if (n.done_in == 0)
         continue;
       nodes.push_back(ojson::array({w, k, n.done_in, n.done_in, n.worker}));
-      marks.push_back(ojson::array(
-        {w, k, n.sched_in, n.sched_out, n.done_in, n.done_out, n.worker}));
+      marks.push_back(
+        ojson::array({w, k, n.sched_in, n.sched_out, n.lease_in, n.lease_out,
+                      n.done_in, n.done_out, n.worker}));
     }
   return {nodes, marks};
 }
@@ -924,7 +943,8 @@ ojson raw_document(const std::string& workload, const ojson& params,
     {"nodes", nodes},
     {"marks_columns",
      ojson::array({"workflow_index", "node_index", "sched_in_ns",
-                   "sched_out_ns", "done_in_ns", "done_out_ns", "worker"})},
+                   "sched_out_ns", "lease_in_ns", "lease_out_ns", "done_in_ns",
+                   "done_out_ns", "worker"})},
     {"marks", marks},
   };
 }
@@ -1216,7 +1236,9 @@ void print_table(const ojson& summary) {
         "+ remote leg %.1f\n"
         "    wall %.3f s  %.0f nodes/s  cpu %.1f (scheduler) + %.1f "
         "(workers) us/node  others %.2f cores\n"
-        "    nodes by worker: %s  (%zu worker switches)\n",
+        "    nodes by worker: %s  (%zu worker switches)\n"
+        "    transactions %zu (%zu of lazy lease records only), commit p50 "
+        "%.0f us\n",
         r["params"]["nodes"].get<size_t>(),
         r["status"].get<std::string>().c_str(), h["p50"].get<double>(),
         h["p90"].get<double>(), h["p99"].get<double>(), h["max"].get<double>(),
@@ -1228,7 +1250,10 @@ void print_table(const ojson& summary) {
         cpu["scheduler_us_per_node"].get<double>(),
         cpu["workers_us_per_node"].get<double>(),
         cpu["others_cores"].get<double>(), worker_line(r).c_str(),
-        r["worker_switches"].get<size_t>());
+        r["worker_switches"].get<size_t>(),
+        r["transactions"]["count"].get<size_t>(),
+        r["transactions"]["lazy_only"].get<size_t>(),
+        r["transactions"]["commit_us"]["p50"].get<double>());
     } else {
       auto& ms = r["makespan_ms"];
       auto& tx = r["transactions"];
@@ -1276,7 +1301,7 @@ stderr. With --raw FILE, every node goes to FILE as {"system","workload",
 node_index,t_start_ns,t_end_ns,worker],...],"marks":[...]}: t_start_ns =
 t_end_ns = the arrival of the node's result (so t_start(k) - t_end(k-1) is
 the hop as summarized), worker a 1-based index into worker_names; "marks"
-adds each node's four instants (see marks_columns). When both workloads
+adds each node's six instants (see marks_columns). When both workloads
 run, the workload id goes before the extension: out.json -> out.w1.json
 and out.w2.json.
 

@@ -83,7 +83,9 @@ void on_frame(uplink_ptr self, wire_msg& msg) {
         make_error(static_cast<error_code>(rep->code), rep->body));
     st.pending.erase(i);
   } else if (auto item = caf::get_if<work_item>(&msg)) {
-    if (st.worker && st.drain_deadline == 0)
+    // Also while draining: the node may have sent it before it saw our
+    // offer of 0 slots; the drain waits for it like for any running work.
+    if (st.worker)
       self->send(st.worker, std::move(*item));
   } else if (auto c = caf::get_if<wire_cancel>(&msg)) {
     if (st.worker)
@@ -154,7 +156,21 @@ caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
       s.offer = wire_join{std::move(id), std::move(queues), slots};
       send_msg(self, s.offer);
     },
-    [=](node_result& res) { send_msg(self, std::move(res)); },
+    [=](node_result& res) {
+      auto frame = encode_frame(wire_msg{res});
+      if (frame.size() - 4 > default_max_frame) {
+        // Too large to travel: report a failure the node can record.
+        res.ok = false;
+        res.retryable = false;
+        res.error = "result of " + std::to_string(frame.size()) +
+                    " bytes exceeds the network limit";
+        res.output.clear();
+        res.state_patch.clear();
+        frame = encode_frame(wire_msg{res});
+      }
+      self->write(self->state.hdl, frame.size(), frame.data());
+      self->flush(self->state.hdl);
+    },
     [=](heartbeat_atom, std::string& item_id, uint64_t fence) {
       send_msg(self, wire_heartbeat{std::move(item_id), fence});
     },

@@ -43,7 +43,10 @@ uint64_t retry_delay_ms(const retry_policy& policy, uint32_t attempt,
                : saturating_mul(initial, uint64_t{1} << (attempt - 1));
       break;
   }
-  uint64_t delay = std::min(base, saturating_mul(policy.max_delay_secs, 1000));
+  // At most about 31 years, so that `now + delay` stays far from overflow.
+  constexpr uint64_t longest = 1000000000ull * 1000;
+  uint64_t delay =
+    std::min({base, saturating_mul(policy.max_delay_secs, 1000), longest});
   if (!policy.jitter || delay == 0)
     return delay;
   // A factor in [0.5, 1], in 1/1024 steps, from the key and the attempt.

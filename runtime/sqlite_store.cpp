@@ -502,16 +502,29 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
   auto changed = std::move(*ops);
   // Valid: write events, execution and items.
   auto rec = exists ? ex->second : new_execution_record(cmd);
+  // The events as stored text, before anything is written: an event that
+  // cannot be written (JSON fields that are not JSON, text that is not
+  // UTF-8) refuses this command only, never the store.
+  std::vector<std::string> texts;
+  texts.reserve(cmd.events.size());
+  try {
+    for (auto& kind : cmd.events)
+      texts.push_back(to_json(kind).dump());
+  } catch (const std::exception& bad) {
+    return make_error(error_code::bad_input,
+                      std::string{"event cannot be stored: "} + bad.what());
+  }
   commit_result result;
   result.events.reserve(cmd.events.size());
   auto& st = *stmts_;
-  for (auto& kind : cmd.events) {
+  for (size_t k = 0; k < cmd.events.size(); ++k) {
+    auto& kind = cmd.events[k];
     auto e = record_event(rec, kind, cmd.now_ms);
     auto rc = st.insert_event.bind(1, e.execution_id)
                 .bind(2, static_cast<int64_t>(e.sequence))
                 .bind(3, e.id)
                 .bind(4, type_name_of(kind))
-                .bind(5, to_json(kind).dump())
+                .bind(5, texts[k])
                 .bind(6, e.created_at_ms)
                 .run();
     if (rc != SQLITE_DONE)

@@ -348,3 +348,26 @@ TEST_CASE("timeouts.approval_timeout applies to approvals without their own",
   REQUIRE(log->items.size() == 1);
   CHECK(log->items[0].node_id == "no");
 }
+
+TEST_CASE("one event settles one of two wait nodes with the same key",
+          "[actors][wait]") {
+  fixture f;
+  auto log = f.add_worker("w1", 1);
+  f.register_workflow(
+    R"({"workflow_id":"w","version":"1","start_node":"s",
+      "nodes":{"s":{"id":"s","kind":{"type":"tool"}},
+               "a":{"id":"a","kind":{"type":"wait","condition":"external_event",
+                    "correlation_key":"k"}},
+               "b":{"id":"b","kind":{"type":"wait","condition":"external_event",
+                    "correlation_key":"k"}}},
+      "edges":[{"from":"s","to":"a"},{"from":"s","to":"b"},
+               {"from":"a","to":"end"},{"from":"b","to":"end"}]})");
+  f.start("w", "e1");
+  f.complete(log->items.at(0));
+  CHECK(ok_of(f.signal("e1", "k", R"({"first":1})")) == "ok");
+  CHECK(f.events_of<node_completed>("e1").size() == 2); // s and one wait
+  CHECK(f.status("e1") == "running");
+  CHECK(ok_of(f.signal("e1", "k", R"({"second":2})")) == "ok");
+  CHECK(f.events_of<node_completed>("e1").size() == 3);
+  CHECK(f.status("e1") == "completed");
+}

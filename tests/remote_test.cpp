@@ -177,3 +177,46 @@ TEST_CASE("endpoints are checked", "[remote]") {
     CHECK_THROWS_AS(parse_endpoint(bad, "x"), jamjet::error);
   CHECK_THROWS_AS(remote_client("127.0.0.1", 1), jamjet::error);
 }
+
+TEST_CASE("a large frame before the hello closes the connection at once",
+          "[remote][security]") {
+  runtime sched{scheduler_only("tok")};
+  // 1 MiB announced by a peer that has not said hello: refused without
+  // waiting for (or reserving) the megabyte.
+  CHECK(send_raw(sched.port(), std::string{"\x00\x10\x00\x00", 4}) == 0);
+  remote_client ok{"127.0.0.1", sched.port(), "tok"};
+  CHECK(ok.status("").empty());
+}
+
+TEST_CASE("client arguments that are not JSON or not UTF-8 are refused and "
+          "the node goes on",
+          "[remote][security]") {
+  runtime_config cfg = scheduler_only();
+  cfg.worker_slots = 1;
+  runtime sched{cfg};
+  sched.register_handler("tool", patch_handler);
+  remote_client client{"127.0.0.1", sched.port()};
+  client.register_workflow(R"({"workflow_id":"w","version":"1",
+    "start_node":"wait","nodes":{"wait":{"id":"wait","kind":{"type":"wait",
+      "condition":"external_event","correlation_key":"k"}}},
+    "edges":[{"from":"wait","to":"end"}]})");
+  auto id = client.start("w", json::object());
+  auto refused = [&](const std::string& op, std::vector<std::string> args) {
+    try {
+      client.call(op, std::move(args));
+      return std::string{"accepted"};
+    } catch (const jamjet::error& e) {
+      return std::string{to_string(e.code())};
+    }
+  };
+  CHECK(refused("signal", {id, "k", "{not json"}) == "bad_input");
+  CHECK(refused("cancel", {id, "\xff\xfe"}) == "bad_input");
+  CHECK(refused("approve", {id, "wait", "u", "", "0", "[1]"}) == "bad_input");
+  CHECK(refused("nope", {}) == "bad_input");
+  CHECK(refused("status", {}) == "bad_input");
+  // Nothing reached the log, and the node serves on.
+  client.signal(id, "k", {{"v", 1}});
+  auto out = client.await(id);
+  CHECK(out["status"] == "completed");
+  CHECK(out["final_state"] == json{{"v", 1}});
+}

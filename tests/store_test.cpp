@@ -372,3 +372,28 @@ TEST_CASE("a read-only file gives a clear error", "[store][sqlite]") {
     CHECK_THROWS_AS(sqlite_store::open(path), error);
   ::chmod(dir.path.c_str(), 0755);
 }
+
+TEST_CASE("an event that cannot be stored refuses its command, not the "
+          "store",
+          "[store][sqlite]") {
+  temp_dir dir;
+  auto st = sqlite_store::open(dir.path + "/j.db");
+  commit_ok(*st, start_cmd("e1"));
+  command bad;
+  bad.execution_id = "e1";
+  bad.now_ms = 200;
+  bad.events.emplace_back(
+    node_completed{"a", "not json", "{}", 1, std::string{}});
+  auto res = st->apply({bad});
+  REQUIRE_FALSE(res[0]);
+  CHECK(code_of(res[0].error()) == error_code::bad_input);
+  CHECK(st->find_execution("e1")->last_sequence == 1);
+  // The store goes on.
+  command good;
+  good.execution_id = "e1";
+  good.now_ms = 300;
+  good.events.emplace_back(node_skipped{"a", "x"});
+  auto ok = st->apply({good});
+  REQUIRE(ok[0]);
+  CHECK(st->find_execution("e1")->last_sequence == 2);
+}
