@@ -23,6 +23,9 @@ struct backend_state {
   bool flush_scheduled = false;
   /// A delayed flush is pending for commands that are not urgent.
   bool lazy_flush_armed = false;
+  /// Identifies the delayed flush that counts: one armed before a flush
+  /// that already took its commands must not flush later ones early.
+  uint64_t lazy_generation = 0;
   /// Set when the store failed: every later command is refused.
   std::string broken;
   std::vector<event_sink_actor> event_sinks;
@@ -122,11 +125,17 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
         self->send(self, flush_atom::value);
       } else if (!urgent && !s.flush_scheduled && !s.lazy_flush_armed) {
         s.lazy_flush_armed = true;
-        self->delayed_send(self, s.cfg.lazy_delay, flush_atom::value);
+        self->delayed_send(self, s.cfg.lazy_delay, flush_atom::value,
+                           ++s.lazy_generation);
       }
       return rp;
     },
     [=](flush_atom) { flush(self); },
+    [=](flush_atom, uint64_t generation) {
+      auto& s = self->state;
+      if (s.lazy_flush_armed && generation == s.lazy_generation)
+        flush(self);
+    },
     [=](subscribe_atom, event_sink_actor& sink) {
       self->state.event_sinks.push_back(std::move(sink));
     },

@@ -44,7 +44,8 @@ using item_sink_actor = caf::typed_actor<caf::reacts_to<published_items>>;
 /// The backend's interface.
 using backend_actor = caf::typed_actor<
   caf::replies_to<commit_atom, command>::with<commit_result>,
-  caf::reacts_to<flush_atom>, caf::reacts_to<subscribe_atom, event_sink_actor>,
+  caf::reacts_to<flush_atom>, caf::reacts_to<flush_atom, uint64_t>,
+  caf::reacts_to<subscribe_atom, event_sink_actor>,
   caf::reacts_to<subscribe_atom, item_sink_actor>,
   caf::replies_to<read_atom, std::string, uint64_t>::with<std::vector<event>>,
   caf::replies_to<record_atom, std::string>::with<execution_record>,

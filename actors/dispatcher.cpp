@@ -313,13 +313,16 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
     if (!w)
       return;
     auto id = w->id;
-    log()->warn("worker '{}' is down ({}); reclaiming its leases", id,
-                caf::to_string(msg.reason));
-    std::vector<std::pair<std::string, uint64_t>> lost;
+    std::vector<std::pair<std::string, uint64_t>> held;
     for (auto& [item_id, lease] : s.leases)
       if (lease.worker == msg.source)
-        lost.emplace_back(item_id, lease.fence);
-    for (auto& [item_id, fence] : lost) {
+        held.emplace_back(item_id, lease.fence);
+    if (held.empty())
+      log()->info("worker '{}' left ({})", id, caf::to_string(msg.reason));
+    else
+      log()->warn("worker '{}' is down ({}); reclaiming its {} lease(s)", id,
+                  caf::to_string(msg.reason), held.size());
+    for (auto& [item_id, fence] : held) {
       s.leases.erase(item_id);
       self->send(s.reaper, fail_atom::value, item_id, fence,
                  "worker '" + id + "' went down", true);

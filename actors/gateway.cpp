@@ -79,7 +79,15 @@ void send_msg(gateway_ptr self, connection_handle hdl, const wire_msg& msg) {
 }
 
 /// Drops a peer: its link actor exits (the dispatcher reclaims its leases).
-void drop(gateway_ptr self, connection_handle hdl, const std::string& why) {
+/// Closes a connection a little later, so that a refusal just written
+/// reaches the peer before the socket closes.
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
+
+/// Drops a peer: its link actor exits (the dispatcher reclaims its leases).
+/// With `linger`, what was written still goes out: nothing more is read or
+/// written, and the socket closes shortly after.
+void drop(gateway_ptr self, connection_handle hdl, const std::string& why,
+          bool linger = false) {
   auto i = self->state.peers.find(hdl);
   if (i == self->state.peers.end())
     return;
@@ -90,7 +98,11 @@ void drop(gateway_ptr self, connection_handle hdl, const std::string& why) {
   if (i->second.link)
     self->send_exit(i->second.link, caf::exit_reason::remote_link_unreachable);
   self->state.peers.erase(i);
-  self->close(hdl);
+  if (linger)
+    self->delayed_send(self, std::chrono::milliseconds{200}, linger_atom::value,
+                       hdl);
+  else
+    self->close(hdl);
 }
 
 /// The actor standing for one remote worker: the dispatcher leases to it
@@ -327,7 +339,7 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
   auto hello = caf::get_if<wire_hello>(&msg);
   if (!hello) {
     send_msg(self, hdl, wire_refused{"the first message must be a hello"});
-    drop(self, hdl, "first message is not a hello");
+    drop(self, hdl, "first message is not a hello", true);
     return;
   }
   if (hello->version != wire_version) {
@@ -335,7 +347,7 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
              wire_refused{"protocol version " + std::to_string(hello->version) +
                           " is not supported (this node speaks " +
                           std::to_string(wire_version) + ")"});
-    drop(self, hdl, "wrong protocol version");
+    drop(self, hdl, "wrong protocol version", true);
     return;
   }
   auto& token = self->state.cfg.token;
@@ -344,12 +356,12 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
              wire_refused{hello->token.empty()
                             ? "this scheduler requires a token (--token)"
                             : "wrong token"});
-    drop(self, hdl, "wrong or missing token");
+    drop(self, hdl, "wrong or missing token", true);
     return;
   }
   if (hello->role != "worker" && hello->role != "client") {
     send_msg(self, hdl, wire_refused{"unknown role '" + hello->role + "'"});
-    drop(self, hdl, "unknown role");
+    drop(self, hdl, "unknown role", true);
     return;
   }
   p.authed = true;
@@ -421,6 +433,12 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
       self->configure_read(msg.handle, caf::io::receive_policy::exactly(4));
       self->delayed_send(self, hello_deadline, deadline_atom::value, msg.handle,
                          serial);
+    },
+    [=](linger_atom, connection_handle hdl) {
+      // Only if no new connection took the handle meanwhile (it cannot
+      // while the socket is open, but stay safe).
+      if (self->state.peers.count(hdl) == 0)
+        self->close(hdl);
     },
     [=](deadline_atom, connection_handle hdl, uint64_t serial) {
       auto i = self->state.peers.find(hdl);

@@ -236,18 +236,42 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
                                       token);
 }
 
-/// Waits for the node's welcome; throws its refusal.
+/// Waits for the node's welcome; throws its refusal. The uplink may have
+/// ended already (a refusal can arrive before we ask), so its exit reason
+/// counts as the answer too.
 void await_welcome(caf::actor_system& sys, const caf::actor& uplink) {
   caf::scoped_actor self{sys};
+  self->monitor(uplink);
+  self->send(uplink, welcome_atom::value);
   caf::error err;
   bool ok = false;
-  self->request(uplink, std::chrono::seconds{10}, welcome_atom::value)
-    .receive([&](std::string&) { ok = true; },
-             [&](caf::error& e) { err = std::move(e); });
+  bool done = false;
+  while (!done) {
+    self->receive(
+      [&](std::string&) {
+        ok = true;
+        done = true;
+      },
+      [&](caf::error& e) {
+        err = std::move(e);
+        done = true;
+      },
+      [&](caf::down_msg& d) {
+        err = d.reason ? d.reason
+                       : make_error(error_code::unavailable,
+                                    "the connection to the scheduler closed");
+        done = true;
+      },
+      caf::after(std::chrono::seconds{10}) >>
+        [&] {
+          err = make_error(error_code::unavailable,
+                           "no answer from the scheduler within 10 s");
+          done = true;
+        });
+  }
+  self->demonitor(uplink);
   if (!ok)
-    throw_error(err ? err
-                    : make_error(error_code::unavailable,
-                                 "no answer from the scheduler"));
+    throw_error(err);
 }
 
 } // namespace
@@ -303,11 +327,20 @@ nlohmann::json remote_client::call(const std::string& op,
   caf::scoped_actor self{*impl_->sys};
   std::optional<std::string> body;
   caf::error err;
-  self
-    ->request(impl_->uplink, caf::infinite, call_atom::value, op,
-              std::move(args))
-    .receive([&](std::string& b) { body = std::move(b); },
-             [&](caf::error& e) { err = std::move(e); });
+  // A plain send answered by a message, so that the uplink ending (the
+  // node went away) ends the wait too.
+  self->monitor(impl_->uplink);
+  self->send(impl_->uplink, call_atom::value, op, std::move(args));
+  self->receive([&](std::string& b) { body = std::move(b); },
+                [&](caf::error& e) { err = std::move(e); },
+                [&](caf::down_msg& d) {
+                  err =
+                    d.reason
+                      ? d.reason
+                      : make_error(error_code::unavailable,
+                                   "the connection to the scheduler closed");
+                });
+  self->demonitor(impl_->uplink);
   if (!body)
     throw_error(err ? err
                     : make_error(error_code::unavailable,

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <future>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
@@ -125,6 +126,7 @@ TEST_CASE("a token is required before anything else", "[remote][security]") {
         remote_client c{"127.0.0.1", sched.port(), token};
         FAIL("accepted");
       } catch (const jamjet::error& e) {
+        INFO(e.what());
         CHECK(e.code() == error_code::access_denied);
         CHECK(std::string{e.what()}.find(token.empty() ? "requires a token"
                                                        : "wrong token") !=
@@ -219,4 +221,20 @@ TEST_CASE("client arguments that are not JSON or not UTF-8 are refused and "
   auto out = client.await(id);
   CHECK(out["status"] == "completed");
   CHECK(out["final_state"] == json{{"v", 1}});
+}
+
+TEST_CASE("a client waiting on a node that goes away gets an error",
+          "[remote]") {
+  auto sched = std::make_unique<runtime>(scheduler_only());
+  remote_client client{"127.0.0.1", sched->port()};
+  client.register_workflow(R"({"workflow_id":"w","version":"1",
+    "start_node":"wait","nodes":{"wait":{"id":"wait","kind":{"type":"wait",
+      "condition":"external_event","correlation_key":"k"}}},
+    "edges":[{"from":"wait","to":"end"}]})");
+  auto id = client.start("w", json::object());
+  auto waiting =
+    std::async(std::launch::async, [&] { return client.await(id); });
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  sched.reset(); // the node shuts down with the execution running
+  CHECK_THROWS_AS(waiting.get(), jamjet::error);
 }
