@@ -397,8 +397,7 @@ void remote_client::decide(const std::string& execution_id,
         state_patch.is_null() ? std::string{} : state_patch.dump()});
 }
 
-// -- remote_worker
-// --------------------------------------------------------------
+// -- remote_worker ----------------------------------------------------------
 
 struct remote_worker::impl {
   remote_worker_config cfg;
