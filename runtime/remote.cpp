@@ -295,8 +295,7 @@ std::pair<std::string, uint16_t> parse_endpoint(const std::string& text,
   return {text.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
-// -- remote_client
-// --------------------------------------------------------------
+// -- remote_client ----------------------------------------------------------
 
 struct remote_client::impl {
   system_config cfg;
