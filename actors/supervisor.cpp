@@ -25,6 +25,9 @@ struct supervisor_state {
   std::string store_failure;
   /// Inbox requests being delivered.
   std::set<int64_t> inbox_busy;
+  /// Inbox cancels by execution: dropped once the execution has ended, so
+  /// a crash before that delivers them again.
+  std::map<std::string, std::vector<int64_t>> inbox_cancels;
   /// Compiled workflows by "id@version".
   std::unordered_map<std::string, graph_ptr> graphs;
   /// Latest registered version per workflow id.
@@ -54,6 +57,14 @@ execution_outcome outcome_of(const execution_record& rec) {
 
 void on_terminal(supervisor_ptr self, const event& e) {
   auto& st = self->state;
+  if (auto c = st.inbox_cancels.find(e.execution_id);
+      c != st.inbox_cancels.end()) {
+    for (auto id : c->second) {
+      caf::anon_send(st.backend, inbox_atom::value, id);
+      st.inbox_busy.erase(id);
+    }
+    st.inbox_cancels.erase(c);
+  }
   execution_outcome out;
   out.execution_id = e.execution_id;
   if (auto x = caf::get_if<workflow_completed>(&e.kind)) {
@@ -182,8 +193,9 @@ void deliver_inbox(supervisor_ptr self, inbox_message& msg) {
     self->request(r->second, caf::infinite, approve_atom::value, req)
       .then(ok, done);
   } else if (msg.kind == "cancel") {
+    // Kept in the inbox until the execution's end is committed.
     self->send(r->second, cancel_atom::value, msg.target);
-    done(caf::none);
+    st.inbox_cancels[msg.execution_id].push_back(msg.id);
   } else {
     done(make_error(error_code::bad_input,
                     "unknown request kind '" + msg.kind + "'"));
