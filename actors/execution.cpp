@@ -207,6 +207,23 @@ void step(execution_ptr self) {
     commit(self, std::move(cmd));
 }
 
+/// Commits one event of an outside request (a signal, a decision) and
+/// answers the request once it is committed.
+caf::result<caf::ok_atom> commit_and_reply(execution_ptr self,
+                                           event_kind kind) {
+  auto& st = self->state;
+  command cmd;
+  cmd.execution_id = st.id;
+  cmd.now_ms = now_ms(self);
+  cmd.events.emplace_back(std::move(kind));
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  self->request(st.backend, caf::infinite, commit_atom::value, std::move(cmd))
+    .then(
+      [rp](const commit_result&) mutable { rp.deliver(caf::ok_atom::value); },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 /// Folds committed events; false when a gap made it re-read the log.
 bool fold_events(execution_ptr self, const std::vector<event>& events) {
   auto& st = self->state;
@@ -283,67 +300,20 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
     [=](signal_atom, std::string& key,
         std::string& payload) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
-      auto& prog = *st.prog;
-      bool waits = false;
-      for (uint32_t r = 0; r < prog.graph().size(); ++r) {
-        auto& node = prog.graph().node(r);
-        auto x = prog.state_of(r);
-        if (node.spec.role == node_role::wait &&
-            node.spec.wait != wait_kind::timer &&
-            node.spec.correlation_key == key &&
-            (x == node_state::pending || x == node_state::scheduled))
-          waits = true;
-      }
-      if (!waits)
-        return make_error(error_code::bad_input,
-                          "execution '" + st.id +
-                            "' has no wait node waiting for an event with "
-                            "key '" +
-                            key + "'");
-      command cmd;
-      cmd.execution_id = st.id;
-      cmd.now_ms = now_ms(self);
-      cmd.events.emplace_back(
-        external_event_received{std::move(key), std::move(payload)});
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
-        .then(
-          [rp](const commit_result&) mutable {
-            rp.deliver(caf::ok_atom::value);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      if (auto problem = st.prog->signal_problem(st.id, key))
+        return make_error(error_code::bad_input, *problem);
+      return commit_and_reply(
+        self, external_event_received{std::move(key), std::move(payload)});
     },
     [=](approve_atom, approval_request& req) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
-      auto& prog = *st.prog;
-      auto r = prog.graph().rank_of(req.node_id);
-      if (r < 0 || prog.graph().node(static_cast<uint32_t>(r)).spec.role !=
-                     node_role::approval)
-        return make_error(error_code::bad_input,
-                          "execution '" + st.id +
-                            "' has no human_approval node '" + req.node_id +
-                            "'");
-      auto x = prog.state_of(static_cast<uint32_t>(r));
-      if (x != node_state::pending && x != node_state::scheduled)
-        return make_error(error_code::bad_input,
-                          "human_approval node '" + req.node_id +
-                            "' of execution '" + st.id + "' is already " +
-                            to_string(x));
-      command cmd;
-      cmd.execution_id = st.id;
-      cmd.now_ms = now_ms(self);
-      cmd.events.emplace_back(approval_received{
-        req.node_id, req.user_id, req.approved ? "approved" : "rejected",
-        req.comment, req.state_patch});
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
-        .then(
-          [rp](const commit_result&) mutable {
-            rp.deliver(caf::ok_atom::value);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      if (auto problem = st.prog->approval_problem(st.id, req.node_id))
+        return make_error(error_code::bad_input, *problem);
+      return commit_and_reply(
+        self,
+        approval_received{std::move(req.node_id), std::move(req.user_id),
+                          req.approved ? "approved" : "rejected",
+                          std::move(req.comment), std::move(req.state_patch)});
     },
     [=](cancel_atom, std::string& reason) {
       auto& st = self->state;

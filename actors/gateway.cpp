@@ -116,13 +116,7 @@ worker_actor::behavior_type link_impl(worker_actor::pointer self,
       if (frame.size() - 4 > default_max_frame) {
         // Cannot travel: fail the attempt for good rather than lose the
         // connection over it again and again.
-        node_result res;
-        res.item_id = item.id;
-        res.execution_id = item.execution_id;
-        res.node_id = item.node_id;
-        res.fence = item.fence;
-        res.worker_id = item.worker_id;
-        res.attempt = item.attempt;
+        auto res = result_for(item, item.worker_id);
         res.error = "work item of " + std::to_string(frame.size()) +
                     " bytes exceeds the network limit of " +
                     std::to_string(default_max_frame) + " bytes";

@@ -44,18 +44,6 @@ struct worker_state {
 
 using worker_ptr = worker_actor::stateful_pointer<worker_state>;
 
-/// A result for `item` with nothing reported yet.
-node_result result_for(const work_item& item, const std::string& worker_id) {
-  node_result res;
-  res.item_id = item.id;
-  res.execution_id = item.execution_id;
-  res.node_id = item.node_id;
-  res.fence = item.fence;
-  res.worker_id = worker_id;
-  res.attempt = item.attempt;
-  return res;
-}
-
 /// Runs a handler for `item` (whose payload is `payload`, parsed) and turns
 /// the outcome into a result.
 node_result run_handler(const handler_entry& entry, const work_item& item,

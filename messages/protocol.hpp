@@ -132,6 +132,20 @@ struct approval_request {
   std::string state_patch;
 };
 
+/// A result for the attempt `item` is leased for, by `worker_id`, with
+/// nothing reported yet.
+inline node_result result_for(const work_item& item,
+                              const std::string& worker_id) {
+  node_result res;
+  res.item_id = item.id;
+  res.execution_id = item.execution_id;
+  res.node_id = item.node_id;
+  res.fence = item.fence;
+  res.worker_id = worker_id;
+  res.attempt = item.attempt;
+  return res;
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, approval_request& x) {
   return f(caf::meta::type_name("approval_request"), x.node_id, x.approved,

@@ -522,6 +522,41 @@ const std::string* progress::pending_event(const std::string& key) const {
   return i == inbox_.end() || i->second.empty() ? nullptr : &i->second.front();
 }
 
+std::optional<std::string>
+progress::signal_problem(const std::string& execution_id,
+                         const std::string& key) const {
+  std::string known;
+  for (uint32_t r = 0; r < graph_->size(); ++r) {
+    auto& spec = graph_->node(r).spec;
+    if (spec.role != node_role::wait || spec.wait == wait_kind::timer ||
+        (nodes_[r] != node_state::pending &&
+         nodes_[r] != node_state::scheduled))
+      continue;
+    if (spec.correlation_key == key)
+      return std::nullopt;
+    known += (known.empty() ? "'" : ", '") + spec.correlation_key + "'";
+  }
+  return "execution '" + execution_id + "' has no wait node waiting for key '" +
+         key + "'" +
+         (known.empty() ? std::string{" (none waits for events)"}
+                        : " (keys waited for: " + known + ")");
+}
+
+std::optional<std::string>
+progress::approval_problem(const std::string& execution_id,
+                           const std::string& node_id) const {
+  auto r = graph_->rank_of(node_id);
+  if (r < 0 ||
+      graph_->node(static_cast<uint32_t>(r)).spec.role != node_role::approval)
+    return "execution '" + execution_id + "' has no human_approval node '" +
+           node_id + "'";
+  auto x = nodes_[static_cast<uint32_t>(r)];
+  if (x != node_state::pending && x != node_state::scheduled)
+    return "human_approval node '" + node_id + "' of execution '" +
+           execution_id + "' is already " + to_string(x);
+  return std::nullopt;
+}
+
 const approval_decision* progress::decision(uint32_t rank) const {
   auto i = decisions_.find(rank);
   return i == decisions_.end() ? nullptr : &i->second;

@@ -155,6 +155,17 @@ class progress {
     return pending_event(key) != nullptr;
   }
 
+  /// Why an external event with `key` cannot be accepted now (no wait node
+  /// still waits, or will wait, for it; the keys that are waited for are
+  /// named), or nothing when one does. `execution_id` is for the message.
+  std::optional<std::string> signal_problem(const std::string& execution_id,
+                                            const std::string& key) const;
+
+  /// Why a decision on `node_id` cannot be accepted now (not a
+  /// human_approval node, or one that has ended), or nothing.
+  std::optional<std::string> approval_problem(const std::string& execution_id,
+                                              const std::string& node_id) const;
+
   /// The decision on approval node `rank` not yet acted on, if any.
   const approval_decision* decision(uint32_t rank) const;
 

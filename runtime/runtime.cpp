@@ -358,34 +358,33 @@ void runtime::approve(const std::string& execution_id,
                       const std::string& node_id, const std::string& user_id,
                       const std::optional<std::string>& comment,
                       const nlohmann::json& state_patch) {
-  auto& d = *impl_;
-  d.check_running();
   if (!state_patch.is_null() && !state_patch.is_object())
     throw error(error_code::bad_input,
                 "an approval's state patch must be a JSON object");
-  approval_request req;
-  req.node_id = node_id;
-  req.approved = true;
-  req.user_id = user_id;
-  if (comment)
-    req.comment = *comment;
-  if (!state_patch.is_null())
-    req.state_patch = state_patch.dump();
-  ask<caf::ok_atom>(*d.sys, d.sched.supervisor, approve_atom::value,
-                    execution_id, req);
+  decide(execution_id, node_id, true, user_id, comment,
+         state_patch.is_null() ? std::string{} : state_patch.dump());
 }
 
 void runtime::reject(const std::string& execution_id,
                      const std::string& node_id, const std::string& user_id,
                      const std::optional<std::string>& comment) {
+  decide(execution_id, node_id, false, user_id, comment, std::string{});
+}
+
+void runtime::decide(const std::string& execution_id,
+                     const std::string& node_id, bool approved,
+                     const std::string& user_id,
+                     const std::optional<std::string>& comment,
+                     const std::string& state_patch) {
   auto& d = *impl_;
   d.check_running();
   approval_request req;
   req.node_id = node_id;
-  req.approved = false;
+  req.approved = approved;
   req.user_id = user_id;
   if (comment)
     req.comment = *comment;
+  req.state_patch = state_patch;
   ask<caf::ok_atom>(*d.sys, d.sched.supervisor, approve_atom::value,
                     execution_id, req);
 }

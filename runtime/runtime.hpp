@@ -195,6 +195,12 @@ class runtime {
   void shutdown();
 
  private:
+  /// A decision on an approval node; `state_patch` is JSON text or empty.
+  void decide(const std::string& execution_id, const std::string& node_id,
+              bool approved, const std::string& user_id,
+              const std::optional<std::string>& comment,
+              const std::string& state_patch);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -99,14 +99,7 @@ struct fixture {
 
   /// A result for `item` as its worker would report it.
   static node_result result_for(const work_item& item) {
-    node_result r;
-    r.item_id = item.id;
-    r.execution_id = item.execution_id;
-    r.node_id = item.node_id;
-    r.fence = item.fence;
-    r.worker_id = item.worker_id;
-    r.attempt = item.attempt;
-    return r;
+    return jamjet::result_for(item, item.worker_id);
   }
 
   /// A successful result for `item`, not yet sent.

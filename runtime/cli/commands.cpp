@@ -286,45 +286,6 @@ progress stored_progress(sqlite_store& st, const execution_record& rec,
   return prog;
 }
 
-/// Checks that `prog` has a wait node still waiting (or to wait) for key.
-void check_signal(const progress& prog, const request_options& opts) {
-  std::vector<std::string> keys;
-  for (uint32_t r = 0; r < prog.graph().size(); ++r) {
-    auto& node = prog.graph().node(r);
-    if (node.spec.role != node_role::wait || node.spec.wait == wait_kind::timer)
-      continue;
-    auto x = prog.state_of(r);
-    if (x != node_state::pending && x != node_state::scheduled)
-      continue;
-    if (node.spec.correlation_key == opts.target)
-      return;
-    keys.push_back("'" + node.spec.correlation_key + "'");
-  }
-  std::string known;
-  for (auto& k : keys)
-    known += (known.empty() ? "" : ", ") + k;
-  throw error(error_code::bad_input,
-              "execution '" + opts.execution_id +
-                "' has no wait node waiting for key '" + opts.target + "'" +
-                (known.empty() ? std::string{" (none waits for events)"}
-                               : " (keys waited for: " + known + ")"));
-}
-
-/// Checks that `prog` has approval node `opts.target` not yet decided.
-void check_approval(const progress& prog, const request_options& opts) {
-  auto r = prog.graph().rank_of(opts.target);
-  if (r < 0 || prog.graph().node(static_cast<uint32_t>(r)).spec.role !=
-                 node_role::approval)
-    throw error(error_code::bad_input, "execution '" + opts.execution_id +
-                                         "' has no human_approval node '" +
-                                         opts.target + "'");
-  auto x = prog.state_of(static_cast<uint32_t>(r));
-  if (x != node_state::pending && x != node_state::scheduled)
-    throw error(error_code::bad_input,
-                "human_approval node '" + opts.target + "' of execution '" +
-                  opts.execution_id + "' is already " + to_string(x));
-}
-
 } // namespace
 
 int request_command(const std::string& kind, const request_options& opts) {
@@ -349,10 +310,11 @@ int request_command(const std::string& kind, const request_options& opts) {
   } else {
     msg.target = opts.target;
     auto prog = stored_progress(*st, *rec, opts.db);
-    if (kind == "signal")
-      check_signal(prog, opts);
-    else
-      check_approval(prog, opts);
+    auto problem = kind == "signal"
+                     ? prog.signal_problem(opts.execution_id, opts.target)
+                     : prog.approval_problem(opts.execution_id, opts.target);
+    if (problem)
+      throw error(error_code::bad_input, *problem);
     if (!opts.payload.empty()) {
       auto payload = parse_input_json(opts.payload, "--payload");
       if (kind != "signal" && !payload.is_object())
