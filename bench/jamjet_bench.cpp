@@ -49,6 +49,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "bench_common.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/sqlite_store.hpp"
 
@@ -57,6 +58,10 @@ namespace {
 using json = nlohmann::json;
 /// Output documents keep their fields in the order written.
 using ojson = nlohmann::ordered_json;
+using jamjet::bench::machine_info;
+using jamjet::bench::percentile;
+using jamjet::bench::raw_path;
+using jamjet::bench::summarize;
 
 /// Nanoseconds on the steady clock (arbitrary epoch, same for all threads).
 int64_t now_ns() noexcept {
@@ -273,31 +278,6 @@ std::string diamond_ir(const std::string& id, size_t width) {
   }
   ir["edges"].push_back(bench_edge("join", "end"));
   return ir.dump();
-}
-
-// -- statistics ---------------------------------------------------------------
-
-/// Nearest-rank percentile of sorted values (p in [0, 100]).
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty())
-    return 0;
-  auto rank = static_cast<size_t>(
-    std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
-ojson summarize(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  double sum = 0;
-  for (auto x : xs)
-    sum += x;
-  return ojson{{"count", xs.size()},
-               {"min", xs.empty() ? 0 : xs.front()},
-               {"mean", xs.empty() ? 0 : sum / static_cast<double>(xs.size())},
-               {"p50", percentile(xs, 50)},
-               {"p90", percentile(xs, 90)},
-               {"p99", percentile(xs, 99)},
-               {"max", xs.empty() ? 0 : xs.back()}};
 }
 
 // -- running ------------------------------------------------------------------
@@ -647,34 +627,6 @@ run_output run_fanout(const options& opt, const ojson& common) {
 
 // -- machine and overhead -----------------------------------------------------
 
-std::string proc_field(const char* path, const std::string& key) {
-  std::ifstream in{path};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.compare(0, key.size(), key) == 0) {
-      auto colon = line.find(':');
-      if (colon == std::string::npos)
-        continue;
-      auto v = line.substr(colon + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  return "unknown";
-}
-
-ojson machine_info() {
-  return ojson{
-    {"cores", std::thread::hardware_concurrency()},
-    {"cpu_model", proc_field("/proc/cpuinfo", "model name")},
-    {"mem_total", proc_field("/proc/meminfo", "MemTotal")},
-#ifdef NDEBUG
-    {"build", "NDEBUG (optimized)"},
-#else
-    {"build", "assertions on (not a release build)"},
-#endif
-  };
-}
-
 /// Cost of the handler's own work (two clock reads, index parsing, the
 /// atomic record, building the outcome), measured by calling it directly.
 ojson handler_overhead(size_t calls) {
@@ -706,18 +658,6 @@ ojson handler_overhead(size_t calls) {
 }
 
 // -- output -------------------------------------------------------------------
-
-std::string raw_path(const std::string& file, const std::string& workload,
-                     bool both) {
-  if (!both)
-    return file;
-  auto slash = file.find_last_of('/');
-  auto dot = file.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) ||
-      dot == (slash == std::string::npos ? 0 : slash + 1))
-    return file + "." + workload;
-  return file.substr(0, dot) + "." + workload + file.substr(dot);
-}
 
 void write_raw(const std::string& path, const ojson& raw) {
   std::ofstream out{path};

@@ -82,6 +82,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench_common.hpp"
 #include "messages/event.hpp"
 #include "runtime/memory_store.hpp"
 #include "runtime/runtime.hpp"
@@ -97,6 +98,10 @@ namespace {
 using json = nlohmann::json;
 /// Output documents keep their fields in the order written.
 using ojson = nlohmann::ordered_json;
+using jamjet::bench::machine_info;
+using jamjet::bench::percentile;
+using jamjet::bench::raw_path;
+using jamjet::bench::summarize;
 using std::chrono::steady_clock;
 
 /// Nanoseconds on the steady clock (CLOCK_MONOTONIC: one epoch for every
@@ -567,29 +572,6 @@ size_t diamond_position(const std::string& node_id, size_t width) {
 }
 
 // -- statistics ---------------------------------------------------------------
-
-/// Nearest-rank percentile of sorted values (p in [0, 100]).
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty())
-    return 0;
-  auto rank = static_cast<size_t>(
-    std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
-ojson summarize(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  double sum = 0;
-  for (auto x : xs)
-    sum += x;
-  return ojson{{"count", xs.size()},
-               {"min", xs.empty() ? 0 : xs.front()},
-               {"mean", xs.empty() ? 0 : sum / static_cast<double>(xs.size())},
-               {"p50", percentile(xs, 50)},
-               {"p90", percentile(xs, 90)},
-               {"p99", percentile(xs, 99)},
-               {"max", xs.empty() ? 0 : xs.back()}};
-}
 
 double us(int64_t ns) {
   return static_cast<double>(ns) / 1e3;
@@ -1150,48 +1132,6 @@ run_output run_fanout(const options& opt, const ojson& common) {
 }
 
 // -- output -------------------------------------------------------------------
-
-std::string proc_field(const char* path, const std::string& key) {
-  std::ifstream in{path};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.compare(0, key.size(), key) == 0) {
-      auto colon = line.find(':');
-      if (colon == std::string::npos)
-        continue;
-      auto v = line.substr(colon + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  return "unknown";
-}
-
-ojson machine_info() {
-  return ojson{
-    {"cores", std::thread::hardware_concurrency()},
-    {"cpu_model", proc_field("/proc/cpuinfo", "model name")},
-    {"mem_total", proc_field("/proc/meminfo", "MemTotal")},
-#ifdef NDEBUG
-    {"build", "NDEBUG (optimized)"},
-#else
-    {"build", "assertions on (not a release build)"},
-#endif
-  };
-}
-
-/// `file`, or with both workloads `file` with the workload id inserted
-/// before its extension (out.json -> out.w1.json).
-std::string raw_path(const std::string& file, const std::string& workload,
-                     bool both) {
-  if (!both)
-    return file;
-  auto slash = file.find_last_of('/');
-  auto base = slash == std::string::npos ? 0 : slash + 1;
-  auto dot = file.find_last_of('.');
-  if (dot == std::string::npos || dot <= base)
-    return file + "." + workload;
-  return file.substr(0, dot) + "." + workload + file.substr(dot);
-}
 
 void write_raw(const std::string& path, const ojson& raw) {
   std::ofstream out{path};
