@@ -26,8 +26,7 @@ struct peer {
   bool authed = false;
   std::string role;
   std::string name;
-  /// Reading a length prefix (true) or a payload.
-  bool at_prefix = true;
+  frame_reader reader;
   /// The actor standing for a remote worker.
   worker_actor link;
 };
@@ -424,7 +423,8 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
     [=](const caf::io::new_connection_msg& msg) {
       auto serial = ++self->state.next_serial;
       self->state.peers[msg.handle].serial = serial;
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(4));
+      self->configure_read(msg.handle, caf::io::receive_policy::exactly(
+                                         frame_reader::prefix_size));
       self->delayed_send(self, hello_deadline, deadline_atom::value, msg.handle,
                          serial);
     },
@@ -447,29 +447,18 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
       if (i == self->state.peers.end())
         return;
       auto& p = i->second;
-      if (p.at_prefix) {
-        auto n = frame_length(msg.buf.data());
-        // Before the hello only a hello's worth: an unknown peer must not
-        // make us reserve large buffers.
-        auto limit = p.authed ? self->state.cfg.max_frame : max_hello_frame;
-        if (n == 0 || n > limit) {
-          drop(self, msg.handle,
-               "frame of " + std::to_string(n) + " bytes refused (limit " +
-                 std::to_string(limit) + ")");
-          return;
-        }
-        p.at_prefix = false;
-        self->configure_read(msg.handle, caf::io::receive_policy::exactly(n));
+      // Before the hello only a hello's worth: an unknown peer must not
+      // make us reserve large buffers.
+      auto limit = p.authed ? self->state.cfg.max_frame : max_hello_frame;
+      std::optional<wire_msg> frame;
+      auto next = p.reader.feed(msg.buf, limit, frame);
+      if (!next) {
+        drop(self, msg.handle, error_message(next.error()));
         return;
       }
-      p.at_prefix = true;
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(4));
-      auto decoded = decode_payload(msg.buf.data(), msg.buf.size());
-      if (!decoded) {
-        drop(self, msg.handle, error_message(decoded.error()));
-        return;
-      }
-      on_frame(self, msg.handle, p, *decoded);
+      self->configure_read(msg.handle, caf::io::receive_policy::exactly(*next));
+      if (frame)
+        on_frame(self, msg.handle, p, *frame);
     },
     [=](const caf::io::connection_closed_msg& msg) {
       auto i = self->state.peers.find(msg.handle);

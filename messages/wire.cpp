@@ -48,6 +48,29 @@ uint32_t frame_length(const char* prefix) {
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
+caf::expected<size_t> frame_reader::feed(const std::vector<char>& bytes,
+                                         uint32_t limit,
+                                         std::optional<wire_msg>& msg) {
+  msg.reset();
+  if (at_prefix_) {
+    if (bytes.size() != prefix_size)
+      return make_error(error_code::bad_input, "truncated frame length");
+    auto n = frame_length(bytes.data());
+    if (n == 0 || n > limit)
+      return make_error(error_code::bad_input, "frame of " + std::to_string(n) +
+                                                 " bytes refused (limit " +
+                                                 std::to_string(limit) + ")");
+    at_prefix_ = false;
+    return size_t{n};
+  }
+  at_prefix_ = true;
+  auto decoded = decode_payload(bytes.data(), bytes.size());
+  if (!decoded)
+    return std::move(decoded.error());
+  msg = std::move(*decoded);
+  return prefix_size;
+}
+
 bool same_secret(const std::string& given, const std::string& expected) {
   // Every byte of the longer string is looked at, whatever matches.
   auto n = std::max(given.size(), expected.size());

@@ -12,6 +12,7 @@
 // the node serves everyone else on.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,23 @@ caf::expected<wire_msg> decode_payload(const char* data, size_t size);
 
 /// Reads a frame's 4-byte length prefix.
 uint32_t frame_length(const char* prefix);
+
+/// Cuts a byte stream into frames. The stream hands over exactly the
+/// number of bytes last asked for (a caf::io `receive_policy::exactly`).
+class frame_reader {
+ public:
+  /// How many bytes to ask for first: a length prefix.
+  static constexpr size_t prefix_size = 4;
+
+  /// Takes the bytes asked for. Returns how many to ask for next, or an
+  /// error (a length of 0 or over `limit`, a payload that does not decode)
+  /// after which the stream is unusable. Sets `msg` when a frame is whole.
+  caf::expected<size_t> feed(const std::vector<char>& bytes, uint32_t limit,
+                             std::optional<wire_msg>& msg);
+
+ private:
+  bool at_prefix_ = true;
+};
 
 /// Compares two secrets in time independent of where they differ.
 bool same_secret(const std::string& given, const std::string& expected);

@@ -25,7 +25,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// The local end of a connection to a scheduler node.
 struct uplink_state {
   connection_handle hdl;
-  bool at_prefix = true;
+  frame_reader reader;
   bool welcomed = false;
   /// Set when the node refused the hello.
   std::string refused;
@@ -102,31 +102,22 @@ caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
                           std::string token) {
   auto& st = self->state;
   st.hdl = hdl;
-  self->configure_read(hdl, caf::io::receive_policy::exactly(4));
+  self->configure_read(
+    hdl, caf::io::receive_policy::exactly(frame_reader::prefix_size));
   send_msg(self, wire_hello{wire_version, token, role, name});
   return {
     [=](caf::io::new_data_msg& msg) {
-      auto& s = self->state;
-      if (s.at_prefix) {
-        auto n = frame_length(msg.buf.data());
-        if (n == 0 || n > default_max_frame) {
-          fail_all(self, make_error(error_code::unavailable,
-                                    "the scheduler sent a frame of " +
-                                      std::to_string(n) + " bytes"));
-          return;
-        }
-        s.at_prefix = false;
-        self->configure_read(msg.handle, caf::io::receive_policy::exactly(n));
+      std::optional<wire_msg> frame;
+      auto next = self->state.reader.feed(msg.buf, default_max_frame, frame);
+      if (!next) {
+        fail_all(self, make_error(error_code::unavailable,
+                                  "the scheduler sent a bad message: " +
+                                    error_message(next.error())));
         return;
       }
-      s.at_prefix = true;
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(4));
-      auto decoded = decode_payload(msg.buf.data(), msg.buf.size());
-      if (!decoded) {
-        fail_all(self, decoded.error());
-        return;
-      }
-      on_frame(self, *decoded);
+      self->configure_read(msg.handle, caf::io::receive_policy::exactly(*next));
+      if (frame)
+        on_frame(self, *frame);
     },
     [=](const caf::io::connection_closed_msg&) {
       fail_all(self, make_error(error_code::unavailable,
