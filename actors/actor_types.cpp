@@ -1,7 +1,7 @@
-#include "actors/actor_types.hpp"
+#include "jamjet/actors/actor_types.hpp"
 
-#include "actors/scheduler.hpp"
-#include "actors/worker.hpp"
+#include "jamjet/actors/scheduler.hpp"
+#include "jamjet/actors/worker.hpp"
 
 namespace jamjet {
 

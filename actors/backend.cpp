@@ -1,11 +1,11 @@
-#include "actors/backend.hpp"
+#include "jamjet/actors/backend.hpp"
 
 #include <iterator>
 
-#include "runtime/log.hpp"
+#include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

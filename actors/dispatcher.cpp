@@ -1,15 +1,15 @@
-#include "actors/dispatcher.hpp"
+#include "jamjet/actors/dispatcher.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <map>
 #include <unordered_map>
 
-#include "runtime/log.hpp"
+#include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
-#include "runtime/clock.hpp"
-#include "runtime/retry.hpp"
+#include "jamjet/support/clock.hpp"
+#include "jamjet/core/retry.hpp"
 #include <nlohmann/json.hpp>
 
 namespace jamjet {

@@ -1,16 +1,16 @@
-#include "actors/execution.hpp"
+#include "jamjet/actors/execution.hpp"
 
 #include <optional>
 #include <set>
 
-#include "runtime/log.hpp"
+#include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
-#include "messages/error.hpp"
-#include "runtime/clock.hpp"
-#include "runtime/ids.hpp"
-#include "runtime/progress.hpp"
-#include "runtime/scheduler_nodes.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/support/clock.hpp"
+#include "jamjet/support/ids.hpp"
+#include "jamjet/core/progress.hpp"
+#include "jamjet/core/scheduler_nodes.hpp"
 
 namespace jamjet {
 

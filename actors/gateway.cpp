@@ -1,14 +1,14 @@
-#include "actors/gateway.hpp"
+#include "jamjet/actors/gateway.hpp"
 
 #include <map>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "messages/error.hpp"
-#include "messages/event_json.hpp"
-#include "runtime/log.hpp"
-#include "runtime/record_json.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/messages/event_json.hpp"
+#include "jamjet/support/log.hpp"
+#include "jamjet/messages/record_json.hpp"
 
 namespace jamjet {
 

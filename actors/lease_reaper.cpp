@@ -1,12 +1,12 @@
-#include "actors/lease_reaper.hpp"
+#include "jamjet/actors/lease_reaper.hpp"
 
 #include <set>
 #include <unordered_map>
 
-#include "runtime/log.hpp"
+#include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
-#include "runtime/clock.hpp"
+#include "jamjet/support/clock.hpp"
 
 namespace jamjet {
 

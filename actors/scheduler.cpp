@@ -1,4 +1,4 @@
-#include "actors/scheduler.hpp"
+#include "jamjet/actors/scheduler.hpp"
 
 #include <caf/all.hpp>
 

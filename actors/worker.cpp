@@ -1,4 +1,4 @@
-#include "actors/worker.hpp"
+#include "jamjet/actors/worker.hpp"
 
 #include <atomic>
 #include <map>
@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/thread_pool.hpp"
+#include "jamjet/support/thread_pool.hpp"
 
 namespace jamjet {
 

@@ -50,8 +50,8 @@
 #include <spdlog/spdlog.h>
 
 #include "bench_common.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sqlite_store.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
 
 namespace {
 

@@ -29,10 +29,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/graph.hpp"
-#include "runtime/progress.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sqlite_store.hpp"
+#include "jamjet/core/graph.hpp"
+#include "jamjet/core/progress.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
 
 using namespace jamjet;
 using clock_type = std::chrono::steady_clock;

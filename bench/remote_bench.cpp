@@ -83,11 +83,11 @@
 #include <spdlog/spdlog.h>
 
 #include "bench_common.hpp"
-#include "messages/event.hpp"
-#include "runtime/memory_store.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sqlite_store.hpp"
-#include "runtime/store.hpp"
+#include "jamjet/messages/event.hpp"
+#include "jamjet/store/memory_store.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
+#include "jamjet/store/store.hpp"
 
 #ifndef JAMJET_CLI_PATH
 #define JAMJET_CLI_PATH "jamjet"

@@ -14,7 +14,7 @@
 #include <atomic>
 #include <iostream>
 
-#include "runtime/runtime.hpp"
+#include "jamjet/runtime.hpp"
 
 using json = nlohmann::json;
 

@@ -1,4 +1,4 @@
-#include "messages/command.hpp"
+#include "jamjet/messages/command.hpp"
 
 #include <type_traits>
 

@@ -1,4 +1,4 @@
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 #include <caf/message.hpp>
 

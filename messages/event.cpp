@@ -1,4 +1,4 @@
-#include "messages/event.hpp"
+#include "jamjet/messages/event.hpp"
 
 #include <type_traits>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "messages/event_json.hpp"
+#include "jamjet/messages/event_json.hpp"
 
 #include <array>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include <caf/sum_type.hpp>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

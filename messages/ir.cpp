@@ -1,11 +1,11 @@
-#include "messages/ir.hpp"
+#include "jamjet/messages/ir.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <utility>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

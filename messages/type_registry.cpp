@@ -1,13 +1,13 @@
-#include "messages/type_registry.hpp"
+#include "jamjet/messages/type_registry.hpp"
 
 #include <vector>
 
-#include "messages/command.hpp"
-#include "messages/event.hpp"
-#include "messages/protocol.hpp"
-#include "messages/work_item.hpp"
-#include "runtime/retry.hpp"
-#include "runtime/store.hpp"
+#include "jamjet/messages/command.hpp"
+#include "jamjet/messages/event.hpp"
+#include "jamjet/messages/protocol.hpp"
+#include "jamjet/messages/work_item.hpp"
+#include "jamjet/messages/records.hpp"
+
 
 namespace jamjet {
 

@@ -1,9 +1,9 @@
-#include "messages/wire.hpp"
+#include "jamjet/messages/wire.hpp"
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

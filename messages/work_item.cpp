@@ -1,4 +1,4 @@
-#include "messages/work_item.hpp"
+#include "jamjet/messages/work_item.hpp"
 
 namespace jamjet {
 

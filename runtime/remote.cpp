@@ -1,4 +1,4 @@
-#include "runtime/remote.hpp"
+#include "jamjet/remote.hpp"
 
 #include <map>
 #include <thread>
@@ -7,11 +7,11 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/worker.hpp"
-#include "messages/wire.hpp"
-#include "runtime/builtin_handlers.hpp"
-#include "runtime/log.hpp"
-#include "runtime/system_config.hpp"
+#include "jamjet/actors/worker.hpp"
+#include "jamjet/messages/wire.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
+#include "jamjet/support/log.hpp"
+#include "jamjet/actors/system_config.hpp"
 
 namespace jamjet {
 

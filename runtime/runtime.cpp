@@ -1,4 +1,4 @@
-#include "runtime/runtime.hpp"
+#include "jamjet/runtime.hpp"
 
 #include <atomic>
 #include <map>
@@ -7,14 +7,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/gateway.hpp"
-#include "actors/scheduler.hpp"
-#include "actors/worker.hpp"
-#include "runtime/builtin_handlers.hpp"
-#include "runtime/graph.hpp"
-#include "runtime/memory_store.hpp"
-#include "runtime/remote.hpp"
-#include "runtime/system_config.hpp"
+#include "jamjet/actors/gateway.hpp"
+#include "jamjet/actors/scheduler.hpp"
+#include "jamjet/actors/worker.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
+#include "jamjet/core/graph.hpp"
+#include "jamjet/store/memory_store.hpp"
+#include "jamjet/remote.hpp"
+#include "jamjet/actors/system_config.hpp"
 
 namespace jamjet {
 

@@ -10,9 +10,9 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "actors/scheduler.hpp"
-#include "runtime/memory_store.hpp"
-#include "runtime/system_config.hpp"
+#include "jamjet/actors/scheduler.hpp"
+#include "jamjet/store/memory_store.hpp"
+#include "jamjet/actors/system_config.hpp"
 
 namespace jamjet::testing {
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "actor_fixture.hpp"
-#include "messages/ir.hpp"
+#include "jamjet/messages/ir.hpp"
 
 using namespace jamjet;
 using namespace jamjet::testing;

@@ -1,4 +1,4 @@
-#include "runtime/builtin_handlers.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/subprocess.hpp"
+#include "jamjet/support/subprocess.hpp"
 #include "temp_dir.hpp"
 
 using namespace jamjet;

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/condition.hpp"
+#include "jamjet/core/condition.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "invariants.hpp"
-#include "runtime/sqlite_store.hpp"
-#include "runtime/subprocess.hpp"
+#include "jamjet/store/sqlite_store.hpp"
+#include "jamjet/support/subprocess.hpp"
 #include "temp_dir.hpp"
 
 using namespace jamjet;

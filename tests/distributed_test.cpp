@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "messages/event_json.hpp"
-#include "runtime/subprocess.hpp"
+#include "jamjet/messages/event_json.hpp"
+#include "jamjet/support/subprocess.hpp"
 #include "temp_dir.hpp"
 
 using namespace jamjet;

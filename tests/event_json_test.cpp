@@ -13,12 +13,12 @@
 #include <caf/message.hpp>
 #include <caf/sum_type.hpp>
 
-#include "messages/command.hpp"
-#include "messages/error.hpp"
-#include "messages/event.hpp"
-#include "messages/event_json.hpp"
-#include "messages/type_registry.hpp"
-#include "messages/work_item.hpp"
+#include "jamjet/messages/command.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/messages/event.hpp"
+#include "jamjet/messages/event_json.hpp"
+#include "jamjet/messages/type_registry.hpp"
+#include "jamjet/messages/work_item.hpp"
 
 using nlohmann::json;
 using namespace jamjet;

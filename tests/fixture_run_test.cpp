@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
-#include "runtime/runtime.hpp"
-#include "runtime/sqlite_store.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
 using namespace jamjet;

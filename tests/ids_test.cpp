@@ -5,7 +5,7 @@
 #include <regex>
 #include <set>
 
-#include "runtime/ids.hpp"
+#include "jamjet/support/ids.hpp"
 
 TEST_CASE("ids are distinct version-4 UUIDs in their text form", "[ids]") {
   std::regex form{"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"

@@ -22,7 +22,7 @@
 #include <caf/sum_type.hpp>
 #include <nlohmann/json.hpp>
 
-#include "messages/event.hpp"
+#include "jamjet/messages/event.hpp"
 
 namespace jamjet::invariants {
 

@@ -1,7 +1,7 @@
 // Tests of the workflow IR: parsing, JSON round trip, queue types and retry
 // policies.
 
-#include "messages/ir.hpp"
+#include "jamjet/messages/ir.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 #ifndef JAMJET_FIXTURE_DIR
 #error "JAMJET_FIXTURE_DIR must name the directory of the JamJet IR files"

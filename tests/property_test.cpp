@@ -37,11 +37,11 @@
 #include <nlohmann/json.hpp>
 
 #include "invariants.hpp"
-#include "messages/error.hpp"
-#include "messages/event.hpp"
-#include "runtime/handler.hpp"
-#include "runtime/runtime.hpp"
-#include "runtime/sqlite_store.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/messages/event.hpp"
+#include "jamjet/core/handler.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
 
 using nlohmann::json;
 namespace inv = jamjet::invariants;

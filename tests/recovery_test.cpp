@@ -6,8 +6,8 @@
 #include <atomic>
 #include <thread>
 
-#include "runtime/memory_store.hpp"
-#include "runtime/runtime.hpp"
+#include "jamjet/store/memory_store.hpp"
+#include "jamjet/runtime.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

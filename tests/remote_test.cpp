@@ -11,9 +11,9 @@
 #include <thread>
 #include <unistd.h>
 
-#include "messages/wire.hpp"
-#include "runtime/remote.hpp"
-#include "runtime/runtime.hpp"
+#include "jamjet/messages/wire.hpp"
+#include "jamjet/remote.hpp"
+#include "jamjet/runtime.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "messages/error.hpp"
-#include "messages/ir.hpp"
-#include "runtime/retry.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/messages/ir.hpp"
+#include "jamjet/core/retry.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <thread>
 
-#include "runtime/runtime.hpp"
+#include "jamjet/runtime.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

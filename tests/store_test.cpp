@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "messages/error.hpp"
-#include "runtime/memory_store.hpp"
-#include "runtime/sqlite_store.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/store/memory_store.hpp"
+#include "jamjet/store/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
 using namespace jamjet;

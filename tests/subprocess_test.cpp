@@ -1,4 +1,4 @@
-#include "runtime/subprocess.hpp"
+#include "jamjet/support/subprocess.hpp"
 
 #include <catch2/catch.hpp>
 

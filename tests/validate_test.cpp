@@ -1,6 +1,6 @@
 // Tests of the static workflow checks.
 
-#include "runtime/validate.hpp"
+#include "jamjet/core/validate.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "messages/error.hpp"
+#include "jamjet/messages/error.hpp"
 
 #ifndef JAMJET_FIXTURE_DIR
 #error "JAMJET_FIXTURE_DIR must name the directory of the JamJet IR files"

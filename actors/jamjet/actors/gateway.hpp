@@ -1,0 +1,47 @@
+#pragma once
+
+// gateway: the scheduler node's door to workers and clients in other
+// processes (`jamjet serve`), a caf::io broker speaking messages/wire.hpp.
+//
+// Per connection, first frame: `wire_hello` (version, token, role). The
+// token is compared in constant time; a wrong one gets `wire_refused` and
+// the connection is closed. Then:
+//   worker: `wire_join` makes a link actor standing for the remote worker
+//           (a `worker_actor` the dispatcher leases to and monitors);
+//           `node_result` and `wire_heartbeat` go to the dispatcher; work
+//           items and cancels travel back. When the connection drops, the
+//           link actor exits, so the dispatcher reclaims its leases at once.
+//   client: `wire_request`s are answered with `wire_reply` (register,
+//           start, await, status, list, events, cancel, signal, approve,
+//           reject).
+// A frame over the size limit, one that does not decode, or one the peer's
+// role may not send closes that connection (logged); others are unaffected.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "jamjet/actors/scheduler.hpp"
+#include "jamjet/messages/wire.hpp"
+
+namespace jamjet {
+
+/// Where and how a gateway listens.
+struct gateway_config {
+  /// Interface to bind ("127.0.0.1" by default; "0.0.0.0" for all).
+  std::string host = "127.0.0.1";
+  /// 0: any free port.
+  uint16_t port = 0;
+  /// Required of every peer when not empty.
+  std::string token;
+  uint32_t max_frame = default_max_frame;
+};
+
+/// Spawns a gateway for `sched` listening as `cfg` says; returns it and
+/// the bound port. Throws `jamjet::error(unavailable)` when it cannot bind.
+std::pair<caf::actor, uint16_t> spawn_gateway(caf::actor_system& sys,
+                                              const scheduler& sched,
+                                              gateway_config cfg);
+
+} // namespace jamjet

@@ -1,0 +1,205 @@
+#include "net_commands.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "jamjet/messages/error.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
+#include "cli.hpp"
+#include "jamjet/core/graph.hpp"
+#include "jamjet/remote.hpp"
+#include "jamjet/runtime.hpp"
+#include "jamjet/store/sqlite_store.hpp"
+
+namespace jamjet::cli {
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in{text};
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+remote_client connect_client(const client_target& t) {
+  auto [host, port] = parse_endpoint(t.connect, "--connect");
+  return remote_client{host, port, t.token};
+}
+
+} // namespace
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int serve_command(const serve_options& opts) {
+  auto [host, port] = parse_endpoint(opts.listen, "--listen");
+  if (!is_loopback(host) && opts.token.empty() && !opts.insecure)
+    throw error(error_code::bad_input,
+                "refusing to listen on " + host +
+                  " without a token: anyone who can reach it could run "
+                  "work and read state. Give --token (or JAMJET_TOKEN), or "
+                  "--insecure on a trusted network");
+  if (opts.run.store.memory)
+    throw error(error_code::bad_input,
+                "serve needs a durable store (--db PATH), not --memory");
+  block_stop_signals();
+  auto rt = make_runtime(opts.run, opts.listen, opts.token);
+  auto resumed = rt->resume();
+  std::cout << nlohmann::json{{"listening",
+                               host + ":" + std::to_string(rt->port())},
+                              {"resumed", resumed.size()}}
+                 .dump()
+            << std::endl;
+  spdlog::info("scheduler node listening on {}:{} (store {}); stop with "
+               "SIGINT or SIGTERM",
+               host, rt->port(), opts.run.store.db);
+  auto sig = wait_for_stop_signal();
+  spdlog::info("signal {}: shutting down; running executions resume at the "
+               "next start",
+               sig);
+  rt->shutdown();
+  return exit_completed;
+}
+
+int worker_command(const worker_options& opts) {
+  auto [host, port] = parse_endpoint(opts.connect, "--connect");
+  remote_worker_config cfg;
+  cfg.host = host;
+  cfg.port = port;
+  cfg.token = opts.token;
+  cfg.id = opts.name;
+  cfg.queues = split_list(opts.queues);
+  if (cfg.queues.empty())
+    throw error(error_code::bad_input, "--queues names no queue");
+  cfg.slots = opts.slots;
+  cfg.grace =
+    std::chrono::milliseconds{static_cast<int64_t>(opts.grace_secs * 1000)};
+  block_stop_signals();
+  remote_worker w{cfg};
+  auto timeout = std::chrono::seconds{opts.node_timeout_secs};
+  w.register_builtin_handlers(timeout);
+  for (auto& spec : opts.handlers) {
+    auto [kind, argv] = parse_handler_spec(spec);
+    w.register_handler(
+      kind,
+      [argv = argv, timeout](const node_context& ctx) {
+        return program_handler(ctx, argv, timeout);
+      },
+      true);
+  }
+  std::thread stopper{[&w] {
+    auto sig = wait_for_stop_signal();
+    spdlog::info("signal {}: draining", sig);
+    w.stop();
+  }};
+  int rc = exit_completed;
+  try {
+    w.run();
+  } catch (...) {
+    // Let the stopper thread end: it waits for a signal.
+    ::kill(::getpid(), SIGTERM);
+    stopper.join();
+    throw;
+  }
+  if (stopper.joinable()) {
+    // run() returned after stop(): the stopper has taken its signal.
+    stopper.join();
+  }
+  return rc;
+}
+
+int submit_command(const client_target& target, const std::string& workflow,
+                   const std::string& input_arg, bool wait) {
+  auto ir_text = read_file(workflow);
+  auto input = parse_input(input_arg);
+  // Checked here too, for a clear error before anything is sent.
+  auto graph = workflow_graph::compile(parse_ir(ir_text));
+  auto client = connect_client(target);
+  client.register_workflow(ir_text);
+  auto id = client.start(graph->workflow_id(), input, graph->version());
+  if (!wait) {
+    std::cout << nlohmann::json{{"execution_id", id}}.dump() << "\n";
+    return exit_completed;
+  }
+  spdlog::info("execution {} started; waiting for its end", id);
+  auto out = client.await(id);
+  if (out["status"] == "completed") {
+    std::cout << out["final_state"].dump(2) << "\n";
+    return exit_completed;
+  }
+  std::cerr << "error: execution " << id << " "
+            << out["status"].get<std::string>() << ": "
+            << out.value("error", std::string{}) << "\n";
+  return exit_failed;
+}
+
+int remote_status_command(const client_target& target, const std::string& id) {
+  auto client = connect_client(target);
+  std::cout << client.status(id).dump(2) << "\n";
+  return exit_completed;
+}
+
+int remote_events_command(const client_target& target, const std::string& id) {
+  auto client = connect_client(target);
+  for (auto& e : client.events(id))
+    std::cout << e.dump() << "\n";
+  return exit_completed;
+}
+
+int remote_request_command(const client_target& target, const std::string& kind,
+                           const request_options& opts) {
+  auto client = connect_client(target);
+  if (kind == "cancel") {
+    client.cancel(opts.execution_id, opts.reason);
+  } else if (kind == "signal") {
+    auto payload = opts.payload.empty()
+                     ? nlohmann::json::object()
+                     : parse_input_json(opts.payload, "--payload");
+    client.signal(opts.execution_id, opts.target, payload);
+  } else {
+    nlohmann::json patch;
+    if (!opts.payload.empty()) {
+      patch = parse_input_json(opts.payload, "--patch");
+      if (!patch.is_object())
+        throw error(error_code::bad_input, "--patch must be a JSON object");
+    }
+    client.decide(opts.execution_id, opts.target, kind == "approve", opts.user,
+                  opts.has_comment ? std::optional<std::string>{opts.comment}
+                                   : std::nullopt,
+                  patch);
+  }
+  std::cout << nlohmann::json{{"done", kind},
+                              {"execution_id", opts.execution_id}}
+                 .dump()
+            << "\n";
+  return exit_completed;
+}
+
+} // namespace jamjet::cli

@@ -1,0 +1,62 @@
+#pragma once
+
+// The network subcommands of `jamjet`: serve, worker, submit, and the
+// `--connect` forms of status, events, cancel, signal, approve and reject.
+
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace jamjet::cli {
+
+/// Options of `jamjet serve`.
+struct serve_options {
+  run_options run;
+  std::string listen = "127.0.0.1:7400";
+  std::string token;
+  bool insecure = false;
+};
+
+/// Options of `jamjet worker`.
+struct worker_options {
+  std::string connect = "127.0.0.1:7400";
+  std::string token;
+  std::string queues = "*";
+  std::string name;
+  std::vector<std::string> handlers;
+  unsigned slots = 4;
+  unsigned node_timeout_secs = 300;
+  double grace_secs = 30;
+};
+
+/// Where a client command goes: a store (`--db`) or a node (`--connect`).
+struct client_target {
+  std::string connect;
+  std::string token;
+};
+
+/// `jamjet serve`: a scheduler node until SIGINT or SIGTERM.
+int serve_command(const serve_options& opts);
+
+/// `jamjet worker`: a worker process until SIGINT or SIGTERM (drains).
+int worker_command(const worker_options& opts);
+
+/// `jamjet submit`: register and start a workflow on a node.
+int submit_command(const client_target& target, const std::string& workflow,
+                   const std::string& input, bool wait);
+
+/// `jamjet status|events|cancel|signal|approve|reject --connect`.
+int remote_status_command(const client_target& target, const std::string& id);
+int remote_events_command(const client_target& target, const std::string& id);
+int remote_request_command(const client_target& target, const std::string& kind,
+                           const request_options& opts);
+
+/// Blocks SIGINT and SIGTERM in this thread and those it starts, so that
+/// `wait_for_stop_signal` can take them. Call before starting threads.
+void block_stop_signals();
+
+/// Waits for SIGINT or SIGTERM; returns its number.
+int wait_for_stop_signal();
+
+} // namespace jamjet::cli

@@ -1,0 +1,31 @@
+#include "jamjet/messages/record_json.hpp"
+
+#include "jamjet/messages/event_json.hpp"
+
+namespace jamjet {
+
+nlohmann::json to_json(const execution_record& rec) {
+  nlohmann::json j{{"execution_id", rec.id},
+                   {"workflow_id", rec.workflow_id},
+                   {"workflow_version", rec.workflow_version},
+                   {"status", rec.status},
+                   {"last_sequence", rec.last_sequence},
+                   {"created_at", format_rfc3339_ms(rec.created_at_ms)},
+                   {"updated_at", format_rfc3339_ms(rec.updated_at_ms)}};
+  if (rec.status == "completed")
+    j["final_state"] = nlohmann::json::parse(rec.result, nullptr, false);
+  else if (!rec.result.empty())
+    j["error"] = rec.result;
+  return j;
+}
+
+nlohmann::json to_json(const execution_outcome& out) {
+  nlohmann::json j{{"execution_id", out.execution_id}, {"status", out.status}};
+  if (out.status == "completed")
+    j["final_state"] = nlohmann::json::parse(out.final_state, nullptr, false);
+  else
+    j["error"] = out.error;
+  return j;
+}
+
+} // namespace jamjet
