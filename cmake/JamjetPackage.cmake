@@ -20,12 +20,13 @@ target_include_directories(jamjet_library PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/core>
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/store>
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/runtime>
+  $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(jamjet_library PUBLIC cxx_std_17)
 target_link_libraries(jamjet_library
-  PUBLIC CAF::core CAF::io nlohmann_json::nlohmann_json spdlog::spdlog
+  PUBLIC CAF::core nlohmann_json::nlohmann_json spdlog::spdlog
          Threads::Threads
-  PRIVATE SQLite::SQLite3)
+  PRIVATE CAF::io SQLite::SQLite3)
 if(BUILD_SHARED_LIBS)
   # Only the public API leaves the shared library.
   set_target_properties(jamjet_library PROPERTIES

@@ -26,8 +26,10 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/core/handler.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// "HOST:PORT" split; throws `bad_input` naming `what` when malformed.
 std::pair<std::string, uint16_t> parse_endpoint(const std::string& text,
@@ -128,4 +130,5 @@ class remote_worker {
   std::unique_ptr<impl> impl_;
 };
 
+JAMJET_API_END
 } // namespace jamjet

@@ -28,8 +28,10 @@
 #include "jamjet/messages/event.hpp"
 #include "jamjet/core/handler.hpp"
 #include "jamjet/store/store.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// Settings of a runtime. The defaults suit tests and small tools.
 struct runtime_config {
@@ -205,4 +207,5 @@ class runtime {
   std::unique_ptr<impl> impl_;
 };
 
+JAMJET_API_END
 } // namespace jamjet

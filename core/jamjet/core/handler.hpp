@@ -18,7 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jamjet/support/export.hpp"
+
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// What a handler gets to see.
 struct node_context {
@@ -111,4 +114,5 @@ class handler_registry {
   std::map<std::string, handler_entry> by_queue_;
 };
 
+JAMJET_API_END
 } // namespace jamjet

@@ -15,8 +15,10 @@
 
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/work_item.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// Adds a new work item (status ready).
 struct enqueue_op {
@@ -176,4 +178,5 @@ bool operator==(const redrive_op& x, const redrive_op& y);
 bool operator==(const fire_op& x, const fire_op& y);
 bool operator==(const disarm_op& x, const disarm_op& y);
 
+JAMJET_API_END
 } // namespace jamjet

@@ -10,7 +10,10 @@
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 
+#include "jamjet/support/export.hpp"
+
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// What went wrong. Every error also carries a message naming the input.
 enum class error_code : uint8_t {
@@ -66,4 +69,5 @@ class error : public std::runtime_error {
 /// Throws a `jamjet::error` built from a CAF error.
 [[noreturn]] void throw_error(const caf::error& err);
 
+JAMJET_API_END
 } // namespace jamjet

@@ -14,7 +14,10 @@
 #include <caf/optional.hpp>
 #include <caf/variant.hpp>
 
+#include "jamjet/support/export.hpp"
+
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// An execution began; its state starts as `initial_input`.
 struct workflow_started {
@@ -224,4 +227,5 @@ bool operator==(const approval_received& x, const approval_received& y);
 bool operator==(const opaque_event& x, const opaque_event& y);
 bool operator==(const event& x, const event& y);
 
+JAMJET_API_END
 } // namespace jamjet

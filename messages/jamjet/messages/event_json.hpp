@@ -17,8 +17,10 @@
 
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/work_item.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 // -- timestamps ---------------------------------------------------------------
 
@@ -59,4 +61,5 @@ nlohmann::json to_json(const work_item& x);
 /// empty, "default", 0, 0, ready).
 work_item work_item_from_json(const nlohmann::json& j);
 
+JAMJET_API_END
 } // namespace jamjet

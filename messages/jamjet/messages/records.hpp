@@ -13,8 +13,10 @@
 
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/work_item.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// What the store knows of an execution.
 struct execution_record {
@@ -150,4 +152,5 @@ typename Inspector::result_type inspect(Inspector& f, lease_entry& x) {
            x.worker_id, x.retry, x.cutoff_ms);
 }
 
+JAMJET_API_END
 } // namespace jamjet

@@ -7,7 +7,10 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "jamjet/support/export.hpp"
+
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// Where a work item is in its life.
 enum class item_status : uint8_t {
@@ -91,4 +94,5 @@ typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
   return f(caf::meta::type_name("dead_letter"), x.item, x.error, x.dead_at_ms);
 }
 
+JAMJET_API_END
 } // namespace jamjet

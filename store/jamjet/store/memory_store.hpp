@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "jamjet/store/store.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// The in-memory store. Not durable; the reference for store behaviour.
 class memory_store : public store {
@@ -64,4 +66,5 @@ class memory_store : public store {
   std::vector<std::pair<std::string, std::string>> workflow_order_;
 };
 
+JAMJET_API_END
 } // namespace jamjet

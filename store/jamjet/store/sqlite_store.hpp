@@ -18,11 +18,13 @@
 #include <unordered_map>
 
 #include "jamjet/store/store.hpp"
+#include "jamjet/support/export.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// How an SQLite store is opened.
 struct sqlite_options {
@@ -127,4 +129,5 @@ class sqlite_store : public store {
   std::vector<std::pair<std::string, std::optional<work_item>>> undo_items_;
 };
 
+JAMJET_API_END
 } // namespace jamjet

@@ -18,8 +18,10 @@
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/records.hpp"
 #include "jamjet/messages/work_item.hpp"
+#include "jamjet/support/export.hpp"
 
 namespace jamjet {
+JAMJET_API_BEGIN
 
 /// Abstract store.
 class store {
@@ -86,4 +88,5 @@ class store {
   virtual void drop_inbox(int64_t /* id */) {}
 };
 
+JAMJET_API_END
 } // namespace jamjet
