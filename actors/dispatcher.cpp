@@ -283,12 +283,16 @@ void on_result(dispatcher_ptr self, node_result& res) {
     self->send(st.reaper, untrack_atom::value, res.item_id, res.fence);
   } else {
     // The handler's word, and the node's policy on the error's class.
-    bool retryable =
-      res.retryable &&
-      retries_class(policy_of_item(i->second.item.retry), res.error_class);
+    auto refusal =
+      res.retryable
+        ? class_refusal(policy_of_item(i->second.item.retry), res.error_class)
+        : std::string{};
+    bool retryable = res.retryable && refusal.empty();
     auto error = std::move(res.error);
     if (!res.error_class.empty())
       error += " [" + res.error_class + "]";
+    if (!refusal.empty())
+      error += " (" + refusal + ")";
     st.leases.erase(i);
     self->send(st.reaper, fail_atom::value, res.item_id, res.fence,
                std::move(error), retryable);

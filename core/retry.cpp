@@ -62,6 +62,25 @@ bool retries_class(const retry_policy& policy, const std::string& error_class) {
                    error_class) != policy.retryable_on.end();
 }
 
+std::string class_refusal(const retry_policy& policy,
+                          const std::string& error_class) {
+  if (retries_class(policy, error_class))
+    return {};
+  std::string classes;
+  for (auto& c : policy.retryable_on)
+    classes += (classes.empty() ? "" : ", ") + c;
+  if (error_class.empty())
+    return "not retried: the node's retry policy retries only the error "
+           "classes " +
+           classes +
+           ", and this failure has none (give one: "
+           "node_outcome::failure(message, true, \"" +
+           policy.retryable_on.front() + "\"))";
+  return "not retried: the node's retry policy retries only the error "
+         "classes " +
+         classes + ", not '" + error_class + "'";
+}
+
 retry_policy policy_of_item(const std::string& retry_text) {
   if (retry_text.empty())
     return default_retry_policy();

@@ -8,13 +8,14 @@
 //   fetch ---+               +--> summarize --> end
 //            +--> enrich_b --+
 //
-// Run: ./build/examples/embedding
+// Build it as part of this project (./build/examples/embedding), or in your
+// own project with `find_package(jamjet)` (README, "Use it from CMake").
 // It prints the event log and the final state.
 
 #include <atomic>
 #include <iostream>
 
-#include "jamjet/runtime.hpp"
+#include <jamjet/jamjet.hpp>
 
 using json = nlohmann::json;
 
@@ -62,11 +63,14 @@ int main() {
     return jamjet::node_outcome::failure("unknown tool " + tool, false);
   });
 
-  // Kind "model": fails once with a retryable error, like a rate limit.
+  // Kind "model": fails once with a rate limit. The error class matters:
+  // the node's `llm_default` policy retries only the classes rate_limit,
+  // timeout and server_error.
   std::atomic<int> calls{0};
   rt.register_handler("model", [&calls](const jamjet::node_context& ctx) {
     if (++calls == 1)
-      return jamjet::node_outcome::failure("rate limited (try again)", true);
+      return jamjet::node_outcome::failure("rate limited (try again)", true,
+                                           "rate_limit");
     auto summary = ctx.state.value("upper", "") + " (" +
                    std::to_string(ctx.state.value("length", 0)) +
                    " chars, attempt " + std::to_string(ctx.attempt) + ")";
@@ -80,7 +84,10 @@ int main() {
     for (auto& e : rt.events(id))
       std::cout << e.sequence << "  " << jamjet::type_name_of(e.kind) << " "
                 << jamjet::node_id_of(e.kind) << "\n";
-    std::cout << result.status << ": " << result.state.dump(2) << "\n";
+    if (result.completed())
+      std::cout << "completed: " << result.state.dump(2) << "\n";
+    else
+      std::cout << result.status << ": " << result.error << "\n";
     return result.completed() ? 0 : 1;
   } catch (const jamjet::error& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -80,8 +80,17 @@ TEST_CASE("only the error classes a policy lists are retried",
       auto failed = f.events_of<node_failed>(id);
       REQUIRE(failed.size() == 1);
       CHECK_FALSE(failed[0].retryable);
+      // The log says why, so a handler that forgot its class finds out.
+      CHECK(failed[0].error.find("not retried") != std::string::npos);
       CHECK(f.status(id) == "failed");
     }
+  }
+  SECTION("a failure the handler calls permanent is not explained") {
+    f.start("w", "e1");
+    f.fail(log->items.back(), "bad input", false, "");
+    auto failed = f.events_of<node_failed>("e1");
+    REQUIRE(failed.size() == 1);
+    CHECK(failed[0].error == "bad input");
   }
   SECTION("a lease expiry is retried whatever the classes") {
     f.start("w", "e1");

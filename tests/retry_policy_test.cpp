@@ -228,6 +228,29 @@ TEST_CASE("retries_class", "[retry-policy]") {
   }
 }
 
+TEST_CASE("class_refusal names why a retryable failure is not retried",
+          "[retry-policy]") {
+  auto p = default_retry_policy();
+  SECTION("nothing to say when the class is retried") {
+    CHECK(class_refusal(p, "").empty());
+    p.retryable_on = {"rate_limit", "timeout"};
+    CHECK(class_refusal(p, "timeout").empty());
+  }
+  SECTION("an unclassified failure is told how to give a class") {
+    p.retryable_on = {"rate_limit", "timeout"};
+    auto why = class_refusal(p, "");
+    CHECK(why.find("rate_limit, timeout") != std::string::npos);
+    CHECK(why.find("has none") != std::string::npos);
+    CHECK(why.find("\"rate_limit\"") != std::string::npos);
+  }
+  SECTION("a class outside the list is named") {
+    p.retryable_on = {"rate_limit"};
+    auto why = class_refusal(p, "io_error");
+    CHECK(why.find("'io_error'") != std::string::npos);
+    CHECK(why.find("only the error classes rate_limit") != std::string::npos);
+  }
+}
+
 TEST_CASE("policy_of_item reads to_json(policy)", "[retry-policy]") {
   SECTION("round trip") {
     retry_policy p;

@@ -27,6 +27,14 @@ uint64_t retry_delay_ms(const retry_policy& policy, uint32_t attempt,
 /// unclassified error). An empty `retryable_on` retries every class.
 bool retries_class(const retry_policy& policy, const std::string& error_class);
 
+/// Why a failure the handler called retryable is not retried under
+/// `policy` because of its class, as a sentence to append to the recorded
+/// error; empty when `retries_class` allows it. Names the classes the policy
+/// retries, and for an unclassified failure how to give it a class, so a
+/// handler that forgot its class is told instead of silently failing.
+std::string class_refusal(const retry_policy& policy,
+                          const std::string& error_class);
+
 /// The policy stored with a work item (JSON text of `to_json(policy)`);
 /// the default policy for empty or unreadable text.
 retry_policy policy_of_item(const std::string& retry_text);
