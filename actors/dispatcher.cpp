@@ -8,8 +8,8 @@
 #include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
-#include "jamjet/support/clock.hpp"
 #include "jamjet/core/retry.hpp"
+#include "jamjet/support/clock.hpp"
 #include <nlohmann/json.hpp>
 
 namespace jamjet {

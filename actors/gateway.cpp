@@ -7,8 +7,8 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event_json.hpp"
-#include "jamjet/support/log.hpp"
 #include "jamjet/messages/record_json.hpp"
+#include "jamjet/support/log.hpp"
 
 namespace jamjet {
 

@@ -7,10 +7,10 @@
 #include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
+#include "jamjet/core/scheduler_nodes.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/support/clock.hpp"
 #include "jamjet/support/ids.hpp"
-#include "jamjet/core/scheduler_nodes.hpp"
 
 namespace jamjet {
 

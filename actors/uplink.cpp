@@ -7,15 +7,14 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/actors/worker.hpp"
+#include "jamjet/messages/error.hpp"
 #include "jamjet/messages/wire.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet {
 
 namespace {
-
 
 using caf::io::connection_handle;
 
@@ -218,8 +217,8 @@ std::string default_peer_name() {
 
 /// Connects an uplink; an error when the node cannot be reached.
 caf::expected<caf::actor> connect_uplink(caf::actor_system& sys,
-                                         const std::string& host,
-                                         uint16_t port, const std::string& role,
+                                         const std::string& host, uint16_t port,
+                                         const std::string& role,
                                          const std::string& name,
                                          const std::string& token) {
   return sys.middleman().spawn_client(uplink_impl, host, port, role, name,
@@ -263,6 +262,5 @@ void await_welcome(caf::actor_system& sys, const caf::actor& uplink) {
   if (!ok)
     throw_error(err);
 }
-
 
 } // namespace jamjet

@@ -84,8 +84,8 @@
 
 #include "bench_common.hpp"
 #include "jamjet/messages/event.hpp"
-#include "jamjet/store/memory_store.hpp"
 #include "jamjet/runtime.hpp"
+#include "jamjet/store/memory_store.hpp"
 #include "jamjet/store/sqlite_store.hpp"
 #include "jamjet/store/store.hpp"
 

@@ -5,17 +5,17 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jamjet/messages/error.hpp"
-#include "jamjet/messages/event_json.hpp"
-#include "jamjet/core/builtin_handlers.hpp"
 #include "cli.hpp"
-#include "jamjet/support/clock.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/core/graph.hpp"
 #include "jamjet/core/progress.hpp"
+#include "jamjet/core/validate.hpp"
+#include "jamjet/messages/error.hpp"
+#include "jamjet/messages/event_json.hpp"
 #include "jamjet/messages/record_json.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
-#include "jamjet/core/validate.hpp"
+#include "jamjet/support/clock.hpp"
 
 namespace jamjet::cli {
 

@@ -24,9 +24,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include "jamjet/messages/error.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
+#include "jamjet/messages/error.hpp"
 #include "net_commands.hpp"
 
 namespace {

@@ -7,10 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jamjet/messages/error.hpp"
-#include "jamjet/core/builtin_handlers.hpp"
 #include "cli.hpp"
+#include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/core/graph.hpp"
+#include "jamjet/messages/error.hpp"
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"

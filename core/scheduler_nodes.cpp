@@ -1,8 +1,8 @@
 #include "jamjet/core/scheduler_nodes.hpp"
 
 #include "jamjet/core/condition.hpp"
-#include "jamjet/support/log.hpp"
 #include "jamjet/core/retry.hpp"
+#include "jamjet/support/log.hpp"
 
 namespace jamjet {
 

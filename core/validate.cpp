@@ -6,9 +6,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/core/condition.hpp"
 #include "jamjet/core/node_spec.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

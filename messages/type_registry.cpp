@@ -5,9 +5,8 @@
 #include "jamjet/messages/command.hpp"
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/protocol.hpp"
-#include "jamjet/messages/work_item.hpp"
 #include "jamjet/messages/records.hpp"
-
+#include "jamjet/messages/work_item.hpp"
 
 namespace jamjet {
 

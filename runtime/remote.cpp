@@ -45,7 +45,8 @@ remote_client::remote_client(const std::string& host, uint16_t port,
                              const std::string& token)
   : impl_(std::make_unique<impl>()) {
   impl_->sys = network_system(impl_->cfg);
-  auto up = connect_uplink(*impl_->sys, host, port, "client", default_peer_name(), token);
+  auto up = connect_uplink(*impl_->sys, host, port, "client",
+                           default_peer_name(), token);
   if (!up)
     throw error(error_code::unavailable, "cannot connect to the scheduler at " +
                                            host + ":" + std::to_string(port) +
@@ -186,7 +187,8 @@ void remote_worker::run() {
   auto backoff = cfg.reconnect_min;
   bool warned = false;
   while (!d.stopping) {
-    auto up = connect_uplink(*d.sys, cfg.host, cfg.port, "worker", cfg.id, cfg.token);
+    auto up =
+      connect_uplink(*d.sys, cfg.host, cfg.port, "worker", cfg.id, cfg.token);
     if (!up) {
       if (!warned)
         log()->warn("cannot reach the scheduler at {}:{} ({}); retrying",

@@ -9,12 +9,12 @@
 
 #include "jamjet/actors/gateway.hpp"
 #include "jamjet/actors/scheduler.hpp"
+#include "jamjet/actors/system_config.hpp"
 #include "jamjet/actors/worker.hpp"
 #include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/core/graph.hpp"
-#include "jamjet/store/memory_store.hpp"
 #include "jamjet/remote.hpp"
-#include "jamjet/actors/system_config.hpp"
+#include "jamjet/store/memory_store.hpp"
 
 namespace jamjet {
 

@@ -1,7 +1,7 @@
 #include "jamjet/store/memory_store.hpp"
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/core/item_rules.hpp"
+#include "jamjet/messages/error.hpp"
 
 namespace jamjet {
 

@@ -10,9 +10,9 @@
 
 #include <sqlite3.h>
 
+#include "jamjet/core/item_rules.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event_json.hpp"
-#include "jamjet/core/item_rules.hpp"
 
 namespace jamjet {
 

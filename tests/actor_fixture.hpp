@@ -11,8 +11,8 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "jamjet/actors/scheduler.hpp"
-#include "jamjet/store/memory_store.hpp"
 #include "jamjet/actors/system_config.hpp"
+#include "jamjet/store/memory_store.hpp"
 
 namespace jamjet::testing {
 

@@ -3,11 +3,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/core/graph.hpp"
 #include "jamjet/core/item_rules.hpp"
 #include "jamjet/core/progress.hpp"
 #include "jamjet/core/retry.hpp"
+#include "jamjet/messages/error.hpp"
 
 using namespace jamjet;
 

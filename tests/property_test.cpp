@@ -37,9 +37,9 @@
 #include <nlohmann/json.hpp>
 
 #include "invariants.hpp"
+#include "jamjet/core/handler.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event.hpp"
-#include "jamjet/core/handler.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
 

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <thread>
 
-#include "jamjet/store/memory_store.hpp"
 #include "jamjet/runtime.hpp"
+#include "jamjet/store/memory_store.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

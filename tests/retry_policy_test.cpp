@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jamjet/core/retry.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/ir.hpp"
-#include "jamjet/core/retry.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -14,13 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jamjet/messages/command.hpp"
-#include "jamjet/messages/event.hpp"
-#include "jamjet/messages/ir.hpp"
 #include "jamjet/core/graph.hpp"
 #include "jamjet/core/progress.hpp"
 #include "jamjet/core/scheduler_nodes.hpp"
 #include "jamjet/core/validate.hpp"
+#include "jamjet/messages/command.hpp"
+#include "jamjet/messages/event.hpp"
+#include "jamjet/messages/ir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -24,8 +24,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/core/handler.hpp"
+#include "jamjet/messages/error.hpp"
 #include "jamjet/support/export.hpp"
 
 namespace jamjet {

@@ -24,9 +24,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jamjet/core/handler.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event.hpp"
-#include "jamjet/core/handler.hpp"
 #include "jamjet/store/store.hpp"
 #include "jamjet/support/export.hpp"
 

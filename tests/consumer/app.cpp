@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
     if (ctx.node_id == "join" && ++join_calls == 1)
       return jamjet::node_outcome::failure("backend busy", true,
                                            "server_error");
-    return jamjet::node_outcome::success(
-      ctx.node_id, {{ctx.node_id, ctx.attempt}});
+    return jamjet::node_outcome::success(ctx.node_id,
+                                         {{ctx.node_id, ctx.attempt}});
   });
   try {
     rt.register_workflow(diamond);

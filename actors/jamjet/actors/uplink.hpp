@@ -40,8 +40,8 @@ std::string default_peer_name();
 /// Connects an uplink as `role` ("client" or "worker") and sends the hello;
 /// an error when the node cannot be reached.
 caf::expected<caf::actor> connect_uplink(caf::actor_system& sys,
-                                         const std::string& host,
-                                         uint16_t port, const std::string& role,
+                                         const std::string& host, uint16_t port,
+                                         const std::string& role,
                                          const std::string& name,
                                          const std::string& token);
 

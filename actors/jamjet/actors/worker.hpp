@@ -23,8 +23,8 @@
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "jamjet/messages/protocol.hpp"
 #include "jamjet/core/handler.hpp"
+#include "jamjet/messages/protocol.hpp"
 
 namespace jamjet {
 

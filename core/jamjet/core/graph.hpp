@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "jamjet/messages/ir.hpp"
 #include "jamjet/core/node_spec.hpp"
+#include "jamjet/messages/ir.hpp"
 
 namespace jamjet {
 

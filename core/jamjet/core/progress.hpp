@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jamjet/messages/event.hpp"
 #include "jamjet/core/graph.hpp"
+#include "jamjet/messages/event.hpp"
 
 namespace jamjet {
 

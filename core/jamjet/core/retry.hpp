@@ -11,8 +11,8 @@
 #include <string>
 
 #include "jamjet/messages/command.hpp"
-#include "jamjet/messages/records.hpp"
 #include "jamjet/messages/ir.hpp"
+#include "jamjet/messages/records.hpp"
 
 namespace jamjet {
 

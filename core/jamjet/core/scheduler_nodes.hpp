@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
-#include "jamjet/messages/command.hpp"
 #include "jamjet/core/progress.hpp"
+#include "jamjet/messages/command.hpp"
 
 namespace jamjet {
 

@@ -6,17 +6,17 @@
 // nothing.
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define JAMJET_API __attribute__((visibility("default")))
+#define JAMJET_API __attribute__((visibility("default")))
 #else
-#  define JAMJET_API
+#define JAMJET_API
 #endif
 
 /// Everything declared between JAMJET_API_BEGIN and JAMJET_API_END is
 /// exported; the public headers wrap their declarations in them.
 #if defined(__GNUC__) || defined(__clang__)
-#  define JAMJET_API_BEGIN _Pragma("GCC visibility push(default)")
-#  define JAMJET_API_END _Pragma("GCC visibility pop")
+#define JAMJET_API_BEGIN _Pragma("GCC visibility push(default)")
+#define JAMJET_API_END _Pragma("GCC visibility pop")
 #else
-#  define JAMJET_API_BEGIN
-#  define JAMJET_API_END
+#define JAMJET_API_BEGIN
+#define JAMJET_API_END
 #endif
