@@ -28,10 +28,8 @@ struct supervisor_state {
   /// Inbox cancels by execution: dropped once the execution has ended, so
   /// a crash before that delivers them again.
   std::map<std::string, std::vector<int64_t>> inbox_cancels;
-  /// Compiled workflows by "id@version".
-  std::unordered_map<std::string, graph_ptr> graphs;
-  /// Latest registered version per workflow id.
-  std::unordered_map<std::string, std::string> latest;
+  /// Compiled workflows.
+  workflow_registry workflows;
   /// Actors of running executions.
   std::unordered_map<std::string, execution_actor> routes;
   /// Waiters for the end of running executions.
@@ -44,17 +42,80 @@ struct supervisor_state {
 
 using supervisor_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
+/// The error branch of a request whose answer goes to `rp`: passes the
+/// error on.
+template <class T>
+auto forward_error(caf::typed_response_promise<T> rp) {
+  return [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };
+}
+
+// -- waiters and results ------------------------------------------------------
+
 execution_outcome outcome_of(const execution_record& rec) {
   execution_outcome out;
   out.execution_id = rec.id;
   out.status = rec.status;
-  if (rec.status == "completed")
+  if (rec.status == execution_status_code::completed)
     out.final_state = rec.result;
   else
     out.error = rec.result;
   return out;
 }
 
+/// The outcome a terminal event gives its execution.
+execution_outcome outcome_of(const event& e) {
+  execution_outcome out;
+  out.execution_id = e.execution_id;
+  if (auto x = caf::get_if<workflow_completed>(&e.kind)) {
+    out.status = execution_status_code::completed;
+    out.final_state = x->final_state;
+  } else if (auto y = caf::get_if<workflow_failed>(&e.kind)) {
+    out.status = execution_status_code::failed;
+    out.error = y->error;
+  } else if (auto z = caf::get_if<workflow_cancelled>(&e.kind)) {
+    out.status = execution_status_code::cancelled;
+    out.error = z->reason ? *z->reason : std::string{"cancelled"};
+  }
+  return out;
+}
+
+/// Ends every wait with the error `why(execution_id)` gives.
+template <class Why>
+void fail_waiters(supervisor_ptr self, Why why) {
+  for (auto& [id, rps] : self->state.waiters)
+    for (auto& rp : rps)
+      rp.deliver(why(id));
+  self->state.waiters.clear();
+}
+
+/// Answers when execution `id` ends: at once when it has ended already.
+caf::result<execution_outcome> await_execution(supervisor_ptr self,
+                                               const std::string& id) {
+  auto& st = self->state;
+  if (!st.store_failure.empty())
+    return make_error(error_code::store_failure,
+                      "the store failed (" + st.store_failure + ")");
+  auto rp = self->make_response_promise<execution_outcome>();
+  if (st.routes.count(id) > 0) {
+    st.waiters[id].push_back(rp);
+    return rp;
+  }
+  self->request(st.backend, caf::infinite, record_atom::value, id)
+    .then(
+      [self, rp, id](execution_record& rec) mutable {
+        if (rec.status == execution_status_code::running)
+          self->state.waiters[id].push_back(rp);
+        else
+          rp.deliver(outcome_of(rec));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+// -- routing published events -------------------------------------------------
+
+/// Settles what waited for the end of an execution: its inbox cancels, its
+/// route and its waiters.
 void on_terminal(supervisor_ptr self, const event& e) {
   auto& st = self->state;
   if (auto c = st.inbox_cancels.find(e.execution_id);
@@ -65,27 +126,17 @@ void on_terminal(supervisor_ptr self, const event& e) {
     }
     st.inbox_cancels.erase(c);
   }
-  execution_outcome out;
-  out.execution_id = e.execution_id;
-  if (auto x = caf::get_if<workflow_completed>(&e.kind)) {
-    out.status = "completed";
-    out.final_state = x->final_state;
-  } else if (auto y = caf::get_if<workflow_failed>(&e.kind)) {
-    out.status = "failed";
-    out.error = y->error;
-  } else if (auto z = caf::get_if<workflow_cancelled>(&e.kind)) {
-    out.status = "cancelled";
-    out.error = z->reason ? *z->reason : std::string{"cancelled"};
-  }
   st.routes.erase(e.execution_id);
   auto i = st.waiters.find(e.execution_id);
   if (i == st.waiters.end())
     return;
+  auto out = outcome_of(e);
   for (auto& rp : i->second)
     rp.deliver(out);
   st.waiters.erase(i);
 }
 
+/// Hands each execution its committed events, in commit order.
 void route(supervisor_ptr self, std::vector<event>& events) {
   auto& st = self->state;
   // Group by execution, keeping commit order within each.
@@ -109,17 +160,117 @@ void route(supervisor_ptr self, std::vector<event>& events) {
   }
 }
 
+/// No execution can move on: ends the waits with the store's error and
+/// stops every execution.
+void on_store_failure(supervisor_ptr self, const std::string& failure) {
+  auto& st = self->state;
+  st.store_failure = failure;
+  log()->error("store failed; {} running execution(s) stop here",
+               st.routes.size());
+  fail_waiters(self, [&failure](const std::string& id) {
+    return make_error(error_code::store_failure,
+                      "execution '" + id +
+                        "' cannot go on: the store failed (" + failure + ")");
+  });
+  for (auto& [id, exec] : st.routes)
+    self->send_exit(exec, caf::exit_reason::user_shutdown);
+  st.routes.clear();
+}
+
+void on_published(supervisor_ptr self, published_events& msg) {
+  if (!msg.store_failure.empty())
+    on_store_failure(self, msg.store_failure);
+  else
+    route(self, msg.events);
+}
+
+/// Executions are not linked (one failing must not take the others down),
+/// so the supervisor takes them with it when it is told to exit.
+void on_exit(supervisor_ptr self, const caf::exit_msg& msg) {
+  for (auto& [id, exec] : self->state.routes)
+    self->send_exit(exec, msg.reason);
+  fail_waiters(self, [](const std::string& id) {
+    return make_error(error_code::unavailable,
+                      "the runtime shut down before execution '" + id +
+                        "' ended");
+  });
+  self->quit(msg.reason);
+}
+
+// -- registration -------------------------------------------------------------
+
+/// Stores the definition `ir_json` of `graph`, then registers `graph`.
+caf::result<std::string> register_graph(supervisor_ptr self, graph_ptr graph,
+                                        const std::string& ir_json) {
+  auto rp = self->make_response_promise<std::string>();
+  self
+    ->request(self->state.backend, caf::infinite, register_atom::value,
+              graph->workflow_id(), graph->version(), ir_json)
+    .then(
+      [self, rp, graph](caf::ok_atom) mutable {
+        rp.deliver(self->state.workflows.add(graph));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+/// Compiles, stores and registers a workflow definition.
+caf::result<std::string> register_ir(supervisor_ptr self,
+                                     const std::string& ir_json) {
+  graph_ptr graph;
+  try {
+    graph = workflow_registry::compile(ir_json);
+  } catch (const error& ex) {
+    return make_error(ex.code(), ex.what());
+  }
+  return register_graph(self, std::move(graph), ir_json);
+}
+
 /// Registers a workflow definition found in the store.
 void adopt_workflow(supervisor_ptr self, const workflow_definition& def) {
-  auto& st = self->state;
   try {
-    auto graph = workflow_graph::compile(parse_ir(def.ir_json));
-    st.graphs[graph->workflow_id() + "@" + graph->version()] = graph;
-    st.latest[graph->workflow_id()] = graph->version();
+    self->state.workflows.add(workflow_registry::compile(def.ir_json));
   } catch (const error& ex) {
     log()->error("stored workflow '{}' version '{}' does not load: {}",
                  def.workflow_id, def.version, ex.what());
   }
+}
+
+// -- starts and recovery ------------------------------------------------------
+
+/// Commits `WorkflowStarted` (and the workflow timeout) for a new
+/// execution of a registered workflow, and spawns its actor.
+caf::result<std::string> start_execution(supervisor_ptr self,
+                                         start_request& req) {
+  auto& st = self->state;
+  auto graph = st.workflows.find(req.workflow_id, req.version);
+  if (!graph)
+    return std::move(graph.error());
+  auto id = req.execution_id.empty() ? make_uuid() : req.execution_id;
+  if (st.routes.count(id) > 0)
+    return make_error(error_code::bad_input,
+                      "execution '" + id + "' is already running");
+  auto exec =
+    spawn_execution(self->system(), id, *graph, st.backend, st.limits);
+  st.routes.emplace(id, exec);
+  command cmd;
+  cmd.execution_id = id;
+  cmd.now_ms = now_ms(self);
+  cmd.events.emplace_back(
+    workflow_started{req.workflow_id, (*graph)->version(), req.input});
+  // The workflow timeout is a durable timer like any other.
+  if (auto limit = (*graph)->timeouts().workflow_ms; limit > 0)
+    add_timer(cmd, std::string{}, std::string{workflow_timeout_key},
+              cmd.now_ms + static_cast<int64_t>(limit), 1);
+  auto rp = self->make_response_promise<std::string>();
+  self->request(st.backend, caf::infinite, commit_atom::value, cmd)
+    .then([rp, id](const commit_result&) mutable { rp.deliver(id); },
+          [self, rp, id, exec](caf::error& err) mutable {
+            self->state.routes.erase(id);
+            self->send_exit(exec, caf::exit_reason::user_shutdown);
+            rp.deliver(std::move(err));
+          });
+  return rp;
 }
 
 recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
@@ -132,15 +283,15 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     auto& rec = ex.record;
     if (st.routes.count(rec.id) > 0)
       continue;
-    auto g = st.graphs.find(rec.workflow_id + "@" + rec.workflow_version);
-    if (g == st.graphs.end()) {
+    auto graph = st.workflows.find(rec.workflow_id, rec.workflow_version);
+    if (!graph) {
       log()->error("cannot resume execution '{}': workflow '{}' version "
                    "'{}' is not in the store",
                    rec.id, rec.workflow_id, rec.workflow_version);
       continue;
     }
     auto exec =
-      spawn_execution(self->system(), rec.id, g->second, st.backend, st.limits);
+      spawn_execution(self->system(), rec.id, *graph, st.backend, st.limits);
     st.routes.emplace(rec.id, exec);
     self->send(exec, recover_atom::value, std::move(ex.snapshot),
                ex.snapshot_sequence, std::move(ex.events));
@@ -156,6 +307,91 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     log()->info("resumed {} running execution(s)", report.resumed.size());
   return report;
 }
+
+/// Reads what the store holds and recovers it; then starts polling the
+/// inbox when that is on.
+caf::result<recovery_report> recover_all(supervisor_ptr self) {
+  auto rp = self->make_response_promise<recovery_report>();
+  self->request(self->state.backend, caf::infinite, recover_atom::value)
+    .then(
+      [self, rp](recovery_snapshot& snap) mutable {
+        rp.deliver(recover(self, snap));
+        if (self->state.inbox_poll.count() > 0)
+          self->send(self, inbox_atom::value);
+      },
+      forward_error(rp));
+  return rp;
+}
+
+// -- requests to executions ---------------------------------------------------
+
+/// The error for a request to an execution that is not running here.
+caf::result<caf::ok_atom> not_running(supervisor_ptr self,
+                                      const std::string& id,
+                                      const std::string& what) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  self->request(self->state.backend, caf::infinite, record_atom::value, id)
+    .then(
+      [rp, what](execution_record& rec) mutable {
+        rp.deliver(make_error(error_code::bad_input,
+                              "cannot " + what + " execution '" + rec.id +
+                                "': it is " + to_string(rec.status)));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+caf::result<execution_record> status_of(supervisor_ptr self,
+                                        const std::string& id) {
+  auto rp = self->make_response_promise<execution_record>();
+  self->request(self->state.backend, caf::infinite, record_atom::value, id)
+    .then([rp](execution_record& rec) mutable { rp.deliver(rec); },
+          forward_error(rp));
+  return rp;
+}
+
+caf::result<caf::ok_atom> signal_execution(supervisor_ptr self,
+                                           const std::string& id,
+                                           std::string& key,
+                                           std::string& payload) {
+  auto r = self->state.routes.find(id);
+  if (r == self->state.routes.end())
+    return not_running(self, id, "deliver an event to");
+  return self->delegate(r->second, signal_atom::value, std::move(key),
+                        std::move(payload));
+}
+
+caf::result<caf::ok_atom> approve_execution(supervisor_ptr self,
+                                            const std::string& id,
+                                            approval_request& req) {
+  auto r = self->state.routes.find(id);
+  if (r == self->state.routes.end())
+    return not_running(self, id, "deliver an approval to");
+  return self->delegate(r->second, approve_atom::value, std::move(req));
+}
+
+caf::result<caf::ok_atom> cancel_execution(supervisor_ptr self,
+                                           const std::string& id,
+                                           std::string& reason) {
+  auto& st = self->state;
+  auto r = st.routes.find(id);
+  if (r != st.routes.end()) {
+    self->send(r->second, cancel_atom::value, std::move(reason));
+    return caf::ok_atom::value;
+  }
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  self->request(st.backend, caf::infinite, record_atom::value, id)
+    .then(
+      [rp](execution_record& rec) mutable {
+        rp.deliver(make_error(error_code::bad_input,
+                              "execution '" + rec.id + "' is already " +
+                                to_string(rec.status) + "; nothing to cancel"));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+// -- inbox --------------------------------------------------------------------
 
 void poll_inbox_later(supervisor_ptr self) {
   if (self->state.inbox_poll.count() > 0)
@@ -202,21 +438,22 @@ void deliver_inbox(supervisor_ptr self, inbox_message& msg) {
   }
 }
 
-/// The error for a request to an execution that is not running here.
-caf::result<caf::ok_atom> not_running(supervisor_ptr self,
-                                      const std::string& id,
-                                      const std::string& what) {
-  auto rp = self->make_response_promise<caf::ok_atom>();
-  self->request(self->state.backend, caf::infinite, record_atom::value, id)
+/// Reads the inbox, delivers what it holds, and looks again later.
+void poll_inbox(supervisor_ptr self) {
+  self->request(self->state.backend, caf::infinite, inbox_atom::value)
     .then(
-      [rp, what](execution_record& rec) mutable {
-        rp.deliver(make_error(error_code::bad_input,
-                              "cannot " + what + " execution '" + rec.id +
-                                "': it is " + rec.status));
+      [self](std::vector<inbox_message>& msgs) {
+        for (auto& msg : msgs)
+          deliver_inbox(self, msg);
+        poll_inbox_later(self);
       },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-  return rp;
+      [self](caf::error& err) {
+        log()->error("cannot read the inbox: {}", error_message(err));
+        poll_inbox_later(self);
+      });
 }
+
+// -- behavior -----------------------------------------------------------------
 
 supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
                                                 backend_actor backend,
@@ -226,191 +463,33 @@ supervisor_actor::behavior_type supervisor_impl(supervisor_ptr self,
   self->state.dispatcher = std::move(dispatcher);
   self->state.limits = cfg.limits;
   self->state.inbox_poll = cfg.inbox_poll;
-  // Executions are not linked (one failing must not take the others down),
-  // so the supervisor takes them with it when it is told to exit.
-  self->set_exit_handler([self](const caf::exit_msg& msg) {
-    for (auto& [id, exec] : self->state.routes)
-      self->send_exit(exec, msg.reason);
-    for (auto& [id, rps] : self->state.waiters)
-      for (auto& rp : rps)
-        rp.deliver(make_error(error_code::unavailable,
-                              "the runtime shut down before execution '" + id +
-                                "' ended"));
-    self->state.waiters.clear();
-    self->quit(msg.reason);
-  });
+  self->set_exit_handler(
+    [self](const caf::exit_msg& msg) { on_exit(self, msg); });
   return {
-    [=](published_events& msg) {
-      if (!msg.store_failure.empty()) {
-        // No execution can move on: end the waits with the store's error.
-        auto& st = self->state;
-        st.store_failure = msg.store_failure;
-        log()->error("store failed; {} running execution(s) stop here",
-                     st.routes.size());
-        for (auto& [id, rps] : st.waiters)
-          for (auto& rp : rps)
-            rp.deliver(make_error(error_code::store_failure,
-                                  "execution '" + id +
-                                    "' cannot go on: the store failed (" +
-                                    msg.store_failure + ")"));
-        st.waiters.clear();
-        for (auto& [id, exec] : st.routes)
-          self->send_exit(exec, caf::exit_reason::user_shutdown);
-        st.routes.clear();
-        return;
-      }
-      route(self, msg.events);
+    [=](published_events& msg) { on_published(self, msg); },
+    [=](register_atom, const std::string& ir_json) {
+      return register_ir(self, ir_json);
     },
-    [=](register_atom, const std::string& ir_json) -> caf::result<std::string> {
-      graph_ptr graph;
-      try {
-        graph = workflow_graph::compile(parse_ir(ir_json));
-      } catch (const error& ex) {
-        return make_error(ex.code(), ex.what());
-      }
-      auto key = graph->workflow_id() + "@" + graph->version();
-      auto rp = self->make_response_promise<std::string>();
-      self
-        ->request(self->state.backend, caf::infinite, register_atom::value,
-                  graph->workflow_id(), graph->version(), ir_json)
-        .then(
-          [self, rp, graph, key](caf::ok_atom) mutable {
-            auto& st = self->state;
-            st.graphs[key] = graph;
-            st.latest[graph->workflow_id()] = graph->version();
-            rp.deliver(key);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+    [=](register_atom, graph_ptr& graph, const std::string& ir_json) {
+      return register_graph(self, std::move(graph), ir_json);
     },
-    [=](start_atom, start_request& req) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto version = req.version;
-      if (version.empty()) {
-        auto i = st.latest.find(req.workflow_id);
-        if (i == st.latest.end())
-          return make_error(error_code::unknown_workflow, "no workflow '" +
-                                                            req.workflow_id +
-                                                            "' is registered");
-        version = i->second;
-      }
-      auto g = st.graphs.find(req.workflow_id + "@" + version);
-      if (g == st.graphs.end())
-        return make_error(error_code::unknown_workflow,
-                          "no workflow '" + req.workflow_id + "' version '" +
-                            version + "' is registered");
-      auto id = req.execution_id.empty() ? make_uuid() : req.execution_id;
-      if (st.routes.count(id) > 0)
-        return make_error(error_code::bad_input,
-                          "execution '" + id + "' is already running");
-      auto exec =
-        spawn_execution(self->system(), id, g->second, st.backend, st.limits);
-      st.routes.emplace(id, exec);
-      command cmd;
-      cmd.execution_id = id;
-      cmd.now_ms = now_ms(self);
-      cmd.events.emplace_back(
-        workflow_started{req.workflow_id, version, req.input});
-      // The workflow timeout is a durable timer like any other.
-      if (auto limit = g->second->timeouts().workflow_ms; limit > 0)
-        add_timer(cmd, std::string{}, std::string{workflow_timeout_key},
-                  cmd.now_ms + static_cast<int64_t>(limit), 1);
-      auto rp = self->make_response_promise<std::string>();
-      self->request(st.backend, caf::infinite, commit_atom::value, cmd)
-        .then([rp, id](const commit_result&) mutable { rp.deliver(id); },
-              [self, rp, id, exec](caf::error& err) mutable {
-                self->state.routes.erase(id);
-                self->send_exit(exec, caf::exit_reason::user_shutdown);
-                rp.deliver(std::move(err));
-              });
-      return rp;
+    [=](workflows_atom) { return self->state.workflows; },
+    [=](start_atom, start_request& req) { return start_execution(self, req); },
+    [=](await_atom, const std::string& id) {
+      return await_execution(self, id);
     },
-    [=](await_atom, const std::string& id) -> caf::result<execution_outcome> {
-      auto& st = self->state;
-      if (!st.store_failure.empty())
-        return make_error(error_code::store_failure,
-                          "the store failed (" + st.store_failure + ")");
-      auto rp = self->make_response_promise<execution_outcome>();
-      if (st.routes.count(id) > 0) {
-        st.waiters[id].push_back(rp);
-        return rp;
-      }
-      self->request(st.backend, caf::infinite, record_atom::value, id)
-        .then(
-          [self, rp, id](execution_record& rec) mutable {
-            if (rec.status == "running")
-              self->state.waiters[id].push_back(rp);
-            else
-              rp.deliver(outcome_of(rec));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [=](status_atom, const std::string& id) -> caf::result<execution_record> {
-      auto rp = self->make_response_promise<execution_record>();
-      self->request(self->state.backend, caf::infinite, record_atom::value, id)
-        .then([rp](execution_record& rec) mutable { rp.deliver(rec); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [=](recover_atom) -> caf::result<recovery_report> {
-      auto rp = self->make_response_promise<recovery_report>();
-      self->request(self->state.backend, caf::infinite, recover_atom::value)
-        .then(
-          [self, rp](recovery_snapshot& snap) mutable {
-            rp.deliver(recover(self, snap));
-            if (self->state.inbox_poll.count() > 0)
-              self->send(self, inbox_atom::value);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
+    [=](status_atom, const std::string& id) { return status_of(self, id); },
+    [=](recover_atom) { return recover_all(self); },
     [=](signal_atom, const std::string& id, std::string& key,
-        std::string& payload) -> caf::result<caf::ok_atom> {
-      auto r = self->state.routes.find(id);
-      if (r == self->state.routes.end())
-        return not_running(self, id, "deliver an event to");
-      return self->delegate(r->second, signal_atom::value, std::move(key),
-                            std::move(payload));
+        std::string& payload) {
+      return signal_execution(self, id, key, payload);
     },
-    [=](approve_atom, const std::string& id,
-        approval_request& req) -> caf::result<caf::ok_atom> {
-      auto r = self->state.routes.find(id);
-      if (r == self->state.routes.end())
-        return not_running(self, id, "deliver an approval to");
-      return self->delegate(r->second, approve_atom::value, std::move(req));
+    [=](approve_atom, const std::string& id, approval_request& req) {
+      return approve_execution(self, id, req);
     },
-    [=](inbox_atom) {
-      self->request(self->state.backend, caf::infinite, inbox_atom::value)
-        .then(
-          [self](std::vector<inbox_message>& msgs) {
-            for (auto& msg : msgs)
-              deliver_inbox(self, msg);
-            poll_inbox_later(self);
-          },
-          [self](caf::error& err) {
-            log()->error("cannot read the inbox: {}", error_message(err));
-            poll_inbox_later(self);
-          });
-    },
-    [=](cancel_atom, const std::string& id,
-        std::string& reason) -> caf::result<caf::ok_atom> {
-      auto& st = self->state;
-      auto r = st.routes.find(id);
-      if (r != st.routes.end()) {
-        self->send(r->second, cancel_atom::value, std::move(reason));
-        return caf::ok_atom::value;
-      }
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      self->request(st.backend, caf::infinite, record_atom::value, id)
-        .then(
-          [rp](execution_record& rec) mutable {
-            rp.deliver(make_error(error_code::bad_input,
-                                  "execution '" + rec.id + "' is already " +
-                                    rec.status + "; nothing to cancel"));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+    [=](inbox_atom) { poll_inbox(self); },
+    [=](cancel_atom, const std::string& id, std::string& reason) {
+      return cancel_execution(self, id, reason);
     },
   };
 }

@@ -294,10 +294,10 @@ int request_command(const std::string& kind, const request_options& opts) {
   if (!rec)
     throw error(error_code::bad_input, "no execution '" + opts.execution_id +
                                          "' in '" + opts.db + "'");
-  if (rec->status != "running")
-    throw error(error_code::bad_input, "execution '" + opts.execution_id +
-                                         "' is already " + rec->status +
-                                         "; nothing to " + kind);
+  if (rec->status != execution_status_code::running)
+    throw error(error_code::bad_input,
+                "execution '" + opts.execution_id + "' is already " +
+                  to_string(rec->status) + "; nothing to " + kind);
   inbox_message msg;
   msg.execution_id = opts.execution_id;
   msg.kind = kind;

@@ -171,16 +171,16 @@ caf::error check_events(const command& cmd, bool exists, bool terminal) {
 namespace {
 
 /// The status an event leaves an execution in, if it changes it.
-std::optional<std::string> status_after(const event_kind& kind) {
+std::optional<execution_status_code> status_after(const event_kind& kind) {
   if (caf::holds_alternative<workflow_started>(kind) ||
       caf::holds_alternative<node_redriven>(kind))
-    return "running";
+    return execution_status_code::running;
   if (caf::holds_alternative<workflow_completed>(kind))
-    return "completed";
+    return execution_status_code::completed;
   if (caf::holds_alternative<workflow_failed>(kind))
-    return "failed";
+    return execution_status_code::failed;
   if (caf::holds_alternative<workflow_cancelled>(kind))
-    return "cancelled";
+    return execution_status_code::cancelled;
   return std::nullopt;
 }
 
@@ -192,7 +192,7 @@ execution_record new_execution_record(const command& cmd) {
   rec.id = cmd.execution_id;
   rec.workflow_id = start.workflow_id;
   rec.workflow_version = start.workflow_version;
-  rec.status = "running";
+  rec.status = execution_status_code::running;
   rec.input = start.initial_input;
   rec.created_at_ms = cmd.now_ms;
   return rec;

@@ -8,11 +8,11 @@ nlohmann::json to_json(const execution_record& rec) {
   nlohmann::json j{{"execution_id", rec.id},
                    {"workflow_id", rec.workflow_id},
                    {"workflow_version", rec.workflow_version},
-                   {"status", rec.status},
+                   {"status", to_string(rec.status)},
                    {"last_sequence", rec.last_sequence},
                    {"created_at", format_rfc3339_ms(rec.created_at_ms)},
                    {"updated_at", format_rfc3339_ms(rec.updated_at_ms)}};
-  if (rec.status == "completed")
+  if (rec.status == execution_status_code::completed)
     j["final_state"] = nlohmann::json::parse(rec.result, nullptr, false);
   else if (!rec.result.empty())
     j["error"] = rec.result;
@@ -20,8 +20,9 @@ nlohmann::json to_json(const execution_record& rec) {
 }
 
 nlohmann::json to_json(const execution_outcome& out) {
-  nlohmann::json j{{"execution_id", out.execution_id}, {"status", out.status}};
-  if (out.status == "completed")
+  nlohmann::json j{{"execution_id", out.execution_id},
+                   {"status", to_string(out.status)}};
+  if (out.status == execution_status_code::completed)
     j["final_state"] = nlohmann::json::parse(out.final_state, nullptr, false);
   else
     j["error"] = out.error;

@@ -1,7 +1,6 @@
 #include "jamjet/runtime.hpp"
 
 #include <atomic>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include "jamjet/actors/worker.hpp"
 #include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/core/graph.hpp"
+#include "jamjet/core/workflow_registry.hpp"
 #include "jamjet/remote.hpp"
 #include "jamjet/store/memory_store.hpp"
 
@@ -23,7 +23,7 @@ namespace {
 execution_result to_result(const execution_outcome& out) {
   execution_result r;
   r.execution_id = out.execution_id;
-  r.status = out.status;
+  r.status = to_string(out.status);
   r.error = out.error;
   if (!out.final_state.empty())
     r.state = nlohmann::json::parse(out.final_state, nullptr, false);
@@ -91,28 +91,20 @@ struct runtime::impl {
   std::vector<execution_record> resumed;
   bool worker_started = false;
   mutable std::mutex mtx;
-  /// Compiled workflows by "id@version", and the latest version per id.
-  std::map<std::string, graph_ptr> graphs;
-  std::map<std::string, std::string> latest;
+  /// The workflows registered through this runtime or recovered, for the
+  /// checks made before asking the supervisor (which keeps its own): the
+  /// same graphs, compiled once.
+  workflow_registry workflows;
   /// Set once by `shutdown`; read without the lock by `check_running`.
   std::atomic<bool> stopped{false};
 
   graph_ptr find_graph(const std::string& id,
                        const std::string& version) const {
     std::lock_guard<std::mutex> guard{mtx};
-    auto v = version;
-    if (v.empty()) {
-      auto i = latest.find(id);
-      if (i == latest.end())
-        throw error(error_code::unknown_workflow,
-                    "no workflow '" + id + "' is registered");
-      v = i->second;
-    }
-    auto g = graphs.find(id + "@" + v);
-    if (g == graphs.end())
-      throw error(error_code::unknown_workflow,
-                  "no workflow '" + id + "' version '" + v + "' is registered");
-    return g->second;
+    auto graph = workflows.find(id, version);
+    if (!graph)
+      throw_error(graph.error());
+    return *graph;
   }
 
   void check_running() const {
@@ -122,8 +114,7 @@ struct runtime::impl {
 
   void add_graph(graph_ptr graph) {
     std::lock_guard<std::mutex> guard{mtx};
-    graphs[graph->workflow_id() + "@" + graph->version()] = graph;
-    latest[graph->workflow_id()] = graph->version();
+    workflows.add(std::move(graph));
   }
 
   /// Spawns the local worker once.
@@ -164,13 +155,10 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
   try {
     auto report =
       ask<recovery_report>(*d.sys, d.sched.supervisor, recover_atom::value);
-    for (auto& def : report.workflows) {
-      try {
-        d.add_graph(workflow_graph::compile(parse_ir(def.ir_json)));
-      } catch (const error&) {
-        // The supervisor logged it; executions of it cannot resume.
-      }
-    }
+    // The stored workflows as the supervisor compiled them (it logged those
+    // that do not load: executions of them cannot resume).
+    d.workflows =
+      ask<workflow_registry>(*d.sys, d.sched.supervisor, workflows_atom::value);
     d.resumed = std::move(report.resumed);
     if (endpoint) {
       gateway_config gc;
@@ -206,10 +194,10 @@ void runtime::register_builtin_handlers(std::chrono::seconds timeout) {
 std::string runtime::register_workflow(const std::string& ir_json) {
   auto& d = *impl_;
   d.check_running();
-  auto graph = workflow_graph::compile(parse_ir(ir_json));
-  auto key =
-    ask<std::string>(*d.sys, d.sched.supervisor, register_atom::value, ir_json);
-  d.add_graph(graph);
+  auto graph = workflow_registry::compile(ir_json);
+  auto key = ask<std::string>(*d.sys, d.sched.supervisor, register_atom::value,
+                              graph, ir_json);
+  d.add_graph(std::move(graph));
   return key;
 }
 
@@ -239,13 +227,7 @@ std::vector<std::string>
 runtime::missing_handlers(const std::string& workflow_id,
                           const std::string& version) const {
   auto graph = impl_->find_graph(workflow_id, version);
-  std::vector<std::string> missing;
-  for (auto& node : graph->nodes())
-    if (node.spec.role == node_role::work &&
-        !impl_->handlers->has(node.kind_type, node.queue_type))
-      missing.push_back("node '" + node.id + "' has kind '" + node.kind_type +
-                        "'");
-  return missing;
+  return jamjet::missing_handlers(*graph, *impl_->handlers);
 }
 
 std::string runtime::start(const std::string& workflow_id,
@@ -297,7 +279,7 @@ void runtime::on_result(const std::string& execution_id,
                   }
                   execution_result r;
                   r.execution_id = execution_id;
-                  r.status = "failed";
+                  r.status = to_string(execution_status_code::failed);
                   r.error = error_message(out.error());
                   fn(r);
                 });
@@ -328,7 +310,7 @@ execution_status runtime::status(const std::string& execution_id) {
   auto rec = ask<execution_record>(*d.sys, d.sched.supervisor,
                                    status_atom::value, execution_id);
   return execution_status{rec.id, rec.workflow_id, rec.workflow_version,
-                          rec.status, rec.last_sequence};
+                          to_string(rec.status), rec.last_sequence};
 }
 
 std::vector<event> runtime::events(const std::string& execution_id) {

@@ -13,7 +13,7 @@ recovery_snapshot store::recovery() {
   recovery_snapshot snap;
   snap.workflows = workflows();
   for (auto& rec : executions())
-    if (rec.status == "running") {
+    if (rec.status == execution_status_code::running) {
       auto [seq, text] = snapshot_of(rec.id);
       snap.executions.push_back(
         {rec, std::move(text), seq, read_events(rec.id, seq + 1)});
@@ -34,7 +34,8 @@ memory_store::apply(const std::vector<command>& batch) {
 caf::expected<commit_result> memory_store::apply_one(const command& cmd) {
   auto ex = executions_.find(cmd.execution_id);
   bool exists = ex != executions_.end();
-  bool terminal = exists && ex->second.record.status != "running";
+  bool terminal =
+    exists && ex->second.record.status != execution_status_code::running;
   if (auto err = check_events(cmd, exists, terminal))
     return err;
   // Work out every item change first, so a refused one changes nothing.

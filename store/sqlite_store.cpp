@@ -106,6 +106,13 @@ item_status status_from(const std::string& s) {
               "unknown work item status '" + s + "' in the store");
 }
 
+execution_status_code execution_status_from(const std::string& s) {
+  if (auto x = parse_execution_status(s))
+    return *x;
+  throw error(error_code::store_failure,
+              "unknown execution status '" + s + "' in the store");
+}
+
 /// A prepared statement that resets itself.
 class stmt {
  public:
@@ -197,7 +204,7 @@ execution_record read_execution(stmt& s) {
   r.id = s.text(0);
   r.workflow_id = s.text(1);
   r.workflow_version = s.text(2);
-  r.status = s.text(3);
+  r.status = execution_status_from(s.text(3));
   r.input = s.text(4);
   r.result = s.text(5);
   r.last_sequence = static_cast<uint64_t>(s.i64(6));
@@ -479,7 +486,7 @@ sqlite_store::apply(const std::vector<command>& batch) {
 caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
   auto ex = executions_.find(cmd.execution_id);
   bool exists = ex != executions_.end();
-  bool terminal = exists && ex->second.status != "running";
+  bool terminal = exists && ex->second.status != execution_status_code::running;
   if (auto err = check_events(cmd, exists, terminal))
     return err;
   auto ops = apply_item_ops(cmd, [this](const std::string& id) {
@@ -535,7 +542,7 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
   auto rc = st.upsert_execution.bind(1, rec.id)
               .bind(2, rec.workflow_id)
               .bind(3, rec.workflow_version)
-              .bind(4, rec.status)
+              .bind(4, to_string(rec.status))
               .bind(5, rec.input)
               .bind(6, rec.result)
               .bind(7, static_cast<int64_t>(rec.last_sequence))

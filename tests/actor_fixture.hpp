@@ -188,8 +188,9 @@ struct fixture {
     return result;
   }
 
+  /// The execution's status as its text (readable when a check fails).
   std::string status(const std::string& exec_id) {
-    return store->find_execution(exec_id)->status;
+    return to_string(store->find_execution(exec_id)->status);
   }
 };
 

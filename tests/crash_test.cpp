@@ -131,7 +131,7 @@ void resume_and_check(const crash_workflow& wf, const std::string& db,
   }
   REQUIRE(execs.size() == 1);
   auto& rec = execs[0];
-  CHECK(rec.status == "completed");
+  CHECK(rec.status == execution_status_code::completed);
   auto log = st->read_events(rec.id, 1);
   invariants::expectation x;
   x.execution_id = rec.id;

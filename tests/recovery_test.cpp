@@ -57,7 +57,7 @@ TEST_CASE("a new runtime resumes what an old one left running", "[recovery]") {
   auto st = std::make_shared<memory_store>();
   auto id = crash_at_b(st);
   // The stop recorded no failure: b is still leased, the execution running.
-  REQUIRE(st->find_execution(id)->status == "running");
+  REQUIRE(st->find_execution(id)->status == execution_status_code::running);
   REQUIRE(st->open_items().size() == 1);
   CHECK(st->open_items()[0].status == item_status::leased);
   runtime rt{config_on(st)};
@@ -125,4 +125,28 @@ TEST_CASE("resume refuses executions whose kinds have no handler",
   }
   // Nothing was dispatched; the execution waits for a runtime with handlers.
   CHECK(rt.status(id).status == "running");
+}
+
+TEST_CASE("a new runtime knows the stored workflows without registering them",
+          "[recovery]") {
+  auto st = std::make_shared<memory_store>();
+  {
+    runtime rt{config_on(st)};
+    rt.register_workflow(chain3);
+    rt.register_workflow(
+      R"({"workflow_id":"c","version":"0","start_node":"a",
+          "nodes":{"a":{"id":"a","kind":{"type":"other"}}},
+          "edges":[{"from":"a","to":"end"}]})");
+  }
+  runtime rt{config_on(st)};
+  // The latest is the version registered last, as before the restart.
+  CHECK(rt.missing_handlers("c") ==
+        std::vector<std::string>{"node 'a' has kind 'other'"});
+  CHECK(rt.missing_handlers("c", "1").size() == 3);
+  rt.register_handler("step", [](const node_context& ctx) {
+    return node_outcome::success(nullptr, json{{ctx.node_id, 1}});
+  });
+  auto res = rt.wait(rt.start("c", json::object(), "1"));
+  CHECK(res.completed());
+  CHECK(res.state == json{{"a", 1}, {"b", 1}, {"c", 1}});
 }

@@ -122,7 +122,7 @@ TEST_CASE("stores assign contiguous sequences and keep the log", "[store]") {
   CHECK(st->read_events("e2", 1).size() == 1);
   auto rec = st->find_execution("e1");
   REQUIRE(rec);
-  CHECK(rec->status == "running");
+  CHECK(rec->status == execution_status_code::running);
   CHECK(rec->last_sequence == 4);
   CHECK(rec->workflow_id == "wf");
   CHECK(rec->input == R"({"in":1})");
@@ -146,7 +146,7 @@ TEST_CASE("stores refuse commands that break the execution's life", "[store]") {
   end.execution_id = "e1";
   end.events.emplace_back(workflow_completed{R"({"done":1})"});
   commit_ok(*st, end);
-  CHECK(st->find_execution("e1")->status == "completed");
+  CHECK(st->find_execution("e1")->status == execution_status_code::completed);
   CHECK(st->find_execution("e1")->result == R"({"done":1})");
   // Nothing after a terminal event.
   CHECK(commit_err(*st, schedule_cmd("e1", "a")));

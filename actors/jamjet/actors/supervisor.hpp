@@ -7,6 +7,11 @@
 //                                          execution's events to its actor;
 //                                          answer waiters on terminal events
 //   (register, ir_json) -> "id@version"    validate, store and register
+//   (register, graph, ir_json) -> "id@version"
+//                                          store and register a workflow
+//                                          the caller compiled already
+//   (workflows) -> workflow_registry       a copy of the registered
+//                                          workflows (local callers only)
 //   (start, start_request) -> exec_id      commit WorkflowStarted, spawn the
 //                                          execution actor
 //   (await, exec_id) -> execution_outcome  answered when the execution ends
@@ -30,19 +35,31 @@
 #include <chrono>
 #include <string>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "jamjet/actors/backend.hpp"
 #include "jamjet/actors/dispatcher.hpp"
 #include "jamjet/actors/execution.hpp"
+#include "jamjet/core/workflow_registry.hpp"
+
+// Compiled graphs travel only between actors of one process: they are not
+// serialisable, and no message holding one goes over the network.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(jamjet::graph_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(jamjet::workflow_registry)
 
 namespace jamjet {
+
+/// Ask for a copy of the registered workflows (supervisor).
+using workflows_atom = caf::atom_constant<caf::atom("workflows")>;
 
 /// The supervisor's interface.
 using supervisor_actor = caf::typed_actor<
   caf::reacts_to<published_events>,
   caf::replies_to<register_atom, std::string>::with<std::string>,
+  caf::replies_to<register_atom, graph_ptr, std::string>::with<std::string>,
+  caf::replies_to<workflows_atom>::with<workflow_registry>,
   caf::replies_to<start_atom, start_request>::with<std::string>,
   caf::replies_to<await_atom, std::string>::with<execution_outcome>,
   caf::replies_to<status_atom, std::string>::with<execution_record>,

@@ -12,6 +12,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "jamjet/messages/event.hpp"
+#include "jamjet/messages/execution_status_code.hpp"
 #include "jamjet/messages/work_item.hpp"
 
 namespace jamjet {
@@ -90,8 +91,8 @@ struct start_request {
 /// How an execution ended.
 struct execution_outcome {
   std::string execution_id;
-  /// "completed", "failed" or "cancelled".
-  std::string status;
+  /// Completed, failed or cancelled.
+  execution_status_code status = execution_status_code::failed;
   /// JSON text of the final state (completed), else empty.
   std::string final_state;
   /// Why it failed or was cancelled, else empty.

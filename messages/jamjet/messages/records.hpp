@@ -12,6 +12,7 @@
 #include <caf/optional.hpp>
 
 #include "jamjet/messages/event.hpp"
+#include "jamjet/messages/execution_status_code.hpp"
 #include "jamjet/messages/work_item.hpp"
 #include "jamjet/support/export.hpp"
 
@@ -23,8 +24,8 @@ struct execution_record {
   std::string id;
   std::string workflow_id;
   std::string workflow_version;
-  /// "running", "completed", "failed" or "cancelled".
-  std::string status;
+  /// Stored as its text (`to_string`).
+  execution_status_code status = execution_status_code::running;
   /// JSON text of the initial input.
   std::string input;
   /// JSON text of the final state (completed) or the error (failed,
