@@ -7,15 +7,14 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "jamjet/messages/error.hpp"
 #include "jamjet/actors/worker.hpp"
+#include "jamjet/messages/error.hpp"
 #include "jamjet/messages/wire.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet {
 
 namespace {
-
 
 using caf::io::connection_handle;
 
@@ -128,12 +127,11 @@ caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
       s.welcome_waiters.push_back(rp);
       return caf::delegated<std::string>{};
     },
-    [=](call_atom, std::string& op,
-        std::vector<std::string>& args) -> caf::result<std::string> {
+    [=](call_atom, client_request& req) -> caf::result<std::string> {
       auto& s = self->state;
       auto id = ++s.next_id;
       s.pending.emplace(id, self->make_response_promise());
-      send_msg(self, wire_request{id, std::move(op), std::move(args)});
+      send_msg(self, wire_request{id, std::move(req)});
       return caf::delegated<std::string>{};
     },
     // What the local worker sends its host.
@@ -218,8 +216,8 @@ std::string default_peer_name() {
 
 /// Connects an uplink; an error when the node cannot be reached.
 caf::expected<caf::actor> connect_uplink(caf::actor_system& sys,
-                                         const std::string& host,
-                                         uint16_t port, const std::string& role,
+                                         const std::string& host, uint16_t port,
+                                         const std::string& role,
                                          const std::string& name,
                                          const std::string& token) {
   return sys.middleman().spawn_client(uplink_impl, host, port, role, name,
@@ -263,6 +261,5 @@ void await_welcome(caf::actor_system& sys, const caf::actor& uplink) {
   if (!ok)
     throw_error(err);
 }
-
 
 } // namespace jamjet
