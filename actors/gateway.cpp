@@ -9,6 +9,7 @@
 #include "jamjet/messages/event_json.hpp"
 #include "jamjet/messages/record_json.hpp"
 #include "jamjet/support/log.hpp"
+#include "jamjet/support/utf8.hpp"
 
 namespace jamjet {
 
@@ -163,166 +164,214 @@ void reply_ok(gateway_ptr self, const conn_ref& c, uint64_t id,
   send_msg(self, c.hdl, wire_reply{id, true, std::move(text), 0});
 }
 
+/// A client request being answered: who asked, and what.
+struct client_call {
+  gateway_ptr self;
+  conn_ref c;
+  uint64_t id;
+  /// The request's name, for errors.
+  const char* name;
+};
+
 /// Sends a request to `dest` and answers the client with `to_body` of the
 /// result.
 template <class T, class Dest, class F, class... Ts>
-void relay(gateway_ptr self, conn_ref c, uint64_t id, const Dest& dest,
-           F to_body, Ts&&... xs) {
+void relay(const client_call& k, const Dest& dest, F to_body, Ts&&... xs) {
+  auto self = k.self;
+  auto c = k.c;
+  auto id = k.id;
   self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
     .then([=](T& result) { reply_ok(self, c, id, to_body(result)); },
           [=](caf::error& err) { reply_error(self, c, id, err); });
 }
 
-/// Whether `text` is valid UTF-8 (events are stored as JSON text).
-bool valid_utf8(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || i + len > text.size())
-      return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 2)
-        return false;
-    i += len;
+/// Checks a request's fields in turn, before anything reaches the log; the
+/// first failure is kept and the checks after it are skipped.
+class field_check {
+ public:
+  explicit field_check(const char* request) : request_(request) {
+    // nop
   }
-  return true;
+
+  /// Text must be UTF-8: events are stored as JSON text.
+  field_check& text(const char* field, const std::string& value) {
+    if (!err_ && !is_valid_utf8(value))
+      fail(field, "is not UTF-8");
+    return *this;
+  }
+
+  field_check& text(const char* field,
+                    const caf::optional<std::string>& value) {
+    return value ? text(field, *value) : *this;
+  }
+
+  /// JSON text (of an object if `object_only`); rewritten compact.
+  field_check& json(const char* field, std::string& value, bool object_only) {
+    text(field, value);
+    if (err_)
+      return *this;
+    auto parsed = nlohmann::json::parse(value, nullptr, false);
+    if (parsed.is_discarded() || (object_only && !parsed.is_object()))
+      fail(field, object_only ? "must be a JSON object" : "must be JSON");
+    else
+      value = parsed.dump();
+    return *this;
+  }
+
+  field_check& json(const char* field, caf::optional<std::string>& value,
+                    bool object_only) {
+    return value ? json(field, *value, object_only) : *this;
+  }
+
+  /// Answers the first failure, if any; true when it did.
+  bool refused(const client_call& k) const {
+    if (!err_)
+      return false;
+    reply_error(k.self, k.c, k.id, err_);
+    return true;
+  }
+
+ private:
+  void fail(const char* field, const char* what) {
+    err_ =
+      make_error(error_code::bad_input, std::string{"request '"} + request_ +
+                                          "': field '" + field + "' " + what);
+  }
+
+  const char* request_;
+  caf::error err_;
+};
+
+nlohmann::json ok_body(const caf::ok_atom&) {
+  return nlohmann::json{{"ok", true}};
 }
 
+nlohmann::json string_body(const std::string& str) {
+  return nlohmann::json(str);
+}
+
+void handle(const client_call& k, client_register& r) {
+  if (field_check{k.name}.text("ir", r.ir).refused(k))
+    return;
+  relay<std::string>(k, k.self->state.sched.supervisor, string_body,
+                     register_atom::value, std::move(r.ir));
+}
+
+void handle(const client_call& k, client_start& r) {
+  if (field_check{k.name}
+        .text("workflow_id", r.workflow_id)
+        .text("version", r.version)
+        .json("input", r.input, true)
+        .refused(k))
+    return;
+  start_request sr{std::move(r.workflow_id), r.version.value_or(""),
+                   std::move(r.input), std::string{}};
+  relay<std::string>(k, k.self->state.sched.supervisor, string_body,
+                     start_atom::value, std::move(sr));
+}
+
+void handle(const client_call& k, client_await& r) {
+  if (field_check{k.name}.text("execution_id", r.execution_id).refused(k))
+    return;
+  relay<execution_outcome>(
+    k, k.self->state.sched.supervisor,
+    [](const execution_outcome& out) { return to_json(out); },
+    await_atom::value, std::move(r.execution_id));
+}
+
+void handle(const client_call& k, client_status& r) {
+  if (field_check{k.name}.text("execution_id", r.execution_id).refused(k))
+    return;
+  relay<execution_record>(
+    k, k.self->state.sched.supervisor,
+    [](const execution_record& rec) { return to_json(rec); },
+    status_atom::value, std::move(r.execution_id));
+}
+
+void handle(const client_call& k, client_list&) {
+  relay<std::vector<execution_record>>(
+    k, k.self->state.sched.backend,
+    [](const std::vector<execution_record>& recs) {
+      auto all = nlohmann::json::array();
+      for (auto& r : recs)
+        all.push_back(to_json(r));
+      return all;
+    },
+    record_atom::value);
+}
+
+void handle(const client_call& k, client_events& r) {
+  if (field_check{k.name}.text("execution_id", r.execution_id).refused(k))
+    return;
+  // The record first: an unknown execution is an error, not no events.
+  auto self = k.self;
+  auto exec = std::move(r.execution_id);
+  self
+    ->request(self->state.sched.backend, caf::infinite, record_atom::value,
+              exec)
+    .then(
+      [=](execution_record&) {
+        relay<std::vector<event>>(
+          k, self->state.sched.backend,
+          [](const std::vector<event>& events) {
+            auto all = nlohmann::json::array();
+            for (auto& e : events)
+              all.push_back(to_json(e));
+            return all;
+          },
+          read_atom::value, exec, uint64_t{1});
+      },
+      [=](caf::error& err) { reply_error(self, k.c, k.id, err); });
+}
+
+void handle(const client_call& k, client_cancel& r) {
+  if (field_check{k.name}
+        .text("execution_id", r.execution_id)
+        .text("reason", r.reason)
+        .refused(k))
+    return;
+  relay<caf::ok_atom>(k, k.self->state.sched.supervisor, ok_body,
+                      cancel_atom::value, std::move(r.execution_id),
+                      std::move(r.reason));
+}
+
+void handle(const client_call& k, client_signal& r) {
+  if (field_check{k.name}
+        .text("execution_id", r.execution_id)
+        .text("key", r.key)
+        .json("payload", r.payload, false)
+        .refused(k))
+    return;
+  relay<caf::ok_atom>(k, k.self->state.sched.supervisor, ok_body,
+                      signal_atom::value, std::move(r.execution_id),
+                      std::move(r.key), std::move(r.payload));
+}
+
+void handle(const client_call& k, client_decide& r) {
+  if (field_check{k.name}
+        .text("execution_id", r.execution_id)
+        .text("node_id", r.node_id)
+        .text("user_id", r.user_id)
+        .text("comment", r.comment)
+        .json("state_patch", r.state_patch, true)
+        .refused(k))
+    return;
+  approval_request ar;
+  ar.node_id = std::move(r.node_id);
+  ar.approved = r.approve;
+  ar.user_id = std::move(r.user_id);
+  ar.comment = std::move(r.comment);
+  ar.state_patch = r.state_patch.value_or("");
+  relay<caf::ok_atom>(k, k.self->state.sched.supervisor, ok_body,
+                      approve_atom::value, std::move(r.execution_id),
+                      std::move(ar));
+}
+
+/// One request, one handler: each checks its own fields and answers
+/// through `reply_ok` or `reply_error`.
 void on_request(gateway_ptr self, conn_ref c, wire_request& req) {
-  auto& s = self->state.sched;
-  auto& a = req.args;
-  auto id = req.id;
-  for (auto& arg : a)
-    if (!valid_utf8(arg)) {
-      reply_error(self, c, id,
-                  make_error(error_code::bad_input,
-                             "request '" + req.op +
-                               "' has an argument that is not UTF-8"));
-      return;
-    }
-  // Arguments that must be JSON (payloads and patches) are checked here,
-  // before they reach the log.
-  auto json_arg = [&](size_t i, bool object_only, bool may_be_empty) {
-    if (may_be_empty && a[i].empty())
-      return true;
-    auto j = nlohmann::json::parse(a[i], nullptr, false);
-    if (!j.is_discarded() && (!object_only || j.is_object())) {
-      a[i] = j.dump();
-      return true;
-    }
-    reply_error(self, c, id,
-                make_error(error_code::bad_input,
-                           "request '" + req.op + "': argument " +
-                             std::to_string(i) + " must be a JSON " +
-                             (object_only ? "object" : "value")));
-    return false;
-  };
-  auto want = [&](size_t n) {
-    if (a.size() == n)
-      return true;
-    reply_error(self, c, id,
-                make_error(error_code::bad_input,
-                           "request '" + req.op + "' takes " +
-                             std::to_string(n) + " arguments, got " +
-                             std::to_string(a.size())));
-    return false;
-  };
-  auto ok = [](const caf::ok_atom&) { return nlohmann::json{{"ok", true}}; };
-  if (req.op == "register") {
-    if (want(1))
-      relay<std::string>(
-        self, c, id, s.supervisor,
-        [](const std::string& key) { return nlohmann::json(key); },
-        register_atom::value, a[0]);
-  } else if (req.op == "start") {
-    if (!want(3))
-      return;
-    auto input = nlohmann::json::parse(a[2], nullptr, false);
-    if (!input.is_object()) {
-      reply_error(self, c, id,
-                  make_error(error_code::bad_input,
-                             "the input of an execution must be a JSON "
-                             "object"));
-      return;
-    }
-    start_request sr{a[0], a[1], input.dump(), std::string{}};
-    relay<std::string>(
-      self, c, id, s.supervisor,
-      [](const std::string& exec) { return nlohmann::json(exec); },
-      start_atom::value, sr);
-  } else if (req.op == "await") {
-    if (want(1))
-      relay<execution_outcome>(
-        self, c, id, s.supervisor,
-        [](const execution_outcome& out) { return to_json(out); },
-        await_atom::value, a[0]);
-  } else if (req.op == "status") {
-    if (want(1))
-      relay<execution_record>(
-        self, c, id, s.supervisor,
-        [](const execution_record& rec) { return to_json(rec); },
-        status_atom::value, a[0]);
-  } else if (req.op == "list") {
-    if (want(0))
-      relay<std::vector<execution_record>>(
-        self, c, id, s.backend,
-        [](const std::vector<execution_record>& recs) {
-          auto all = nlohmann::json::array();
-          for (auto& r : recs)
-            all.push_back(to_json(r));
-          return all;
-        },
-        record_atom::value);
-  } else if (req.op == "events") {
-    if (!want(1))
-      return;
-    // The record first: an unknown execution is an error, not no events.
-    auto exec = a[0];
-    self->request(s.backend, caf::infinite, record_atom::value, exec)
-      .then(
-        [=](execution_record&) {
-          relay<std::vector<event>>(
-            self, c, id, self->state.sched.backend,
-            [](const std::vector<event>& events) {
-              auto all = nlohmann::json::array();
-              for (auto& e : events)
-                all.push_back(to_json(e));
-              return all;
-            },
-            read_atom::value, exec, uint64_t{1});
-        },
-        [=](caf::error& err) { reply_error(self, c, id, err); });
-  } else if (req.op == "cancel") {
-    if (want(2))
-      relay<caf::ok_atom>(self, c, id, s.supervisor, ok, cancel_atom::value,
-                          a[0], a[1]);
-  } else if (req.op == "signal") {
-    if (want(3) && json_arg(2, false, false))
-      relay<caf::ok_atom>(self, c, id, s.supervisor, ok, signal_atom::value,
-                          a[0], a[1], a[2]);
-  } else if (req.op == "approve" || req.op == "reject") {
-    // [execution, node, user, comment ("" = none), has_comment, patch]
-    if (!want(6) || !json_arg(5, true, true))
-      return;
-    approval_request ar;
-    ar.node_id = a[1];
-    ar.approved = req.op == "approve";
-    ar.user_id = a[2];
-    if (a[4] == "1")
-      ar.comment = a[3];
-    ar.state_patch = a[5];
-    relay<caf::ok_atom>(self, c, id, s.supervisor, ok, approve_atom::value,
-                        a[0], ar);
-  } else {
-    reply_error(
-      self, c, id,
-      make_error(error_code::bad_input, "unknown request '" + req.op + "'"));
-  }
+  client_call k{self, c, req.id, request_name(req.request)};
+  caf::visit([&](auto& r) { handle(k, r); }, req.request);
 }
 
 // -- frames -------------------------------------------------------------------
@@ -394,8 +443,8 @@ void on_frame(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
                        "valid JSON";
         }
       }
-      if (!valid_utf8(res->error) || !valid_utf8(res->error_class) ||
-          !valid_utf8(res->worker_id)) {
+      if (!is_valid_utf8(res->error) || !is_valid_utf8(res->error_class) ||
+          !is_valid_utf8(res->worker_id)) {
         drop(self, hdl, "result with text that is not UTF-8");
         return;
       }

@@ -127,12 +127,11 @@ caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
       s.welcome_waiters.push_back(rp);
       return caf::delegated<std::string>{};
     },
-    [=](call_atom, std::string& op,
-        std::vector<std::string>& args) -> caf::result<std::string> {
+    [=](call_atom, client_request& req) -> caf::result<std::string> {
       auto& s = self->state;
       auto id = ++s.next_id;
       s.pending.emplace(id, self->make_response_promise());
-      send_msg(self, wire_request{id, std::move(op), std::move(args)});
+      send_msg(self, wire_request{id, std::move(req)});
       return caf::delegated<std::string>{};
     },
     // What the local worker sends its host.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "jamjet/support/subprocess.hpp"
+#include "jamjet/support/utf8.hpp"
 
 namespace jamjet {
 
@@ -60,13 +61,6 @@ bool is_utf8_continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
-/// `str` with invalid UTF-8 replaced by U+FFFD, so that it can go into JSON
-/// (serializing invalid UTF-8 throws).
-std::string valid_utf8(const std::string& str) {
-  auto dumped = json(str).dump(-1, ' ', false, json::error_handler_t::replace);
-  return json::parse(dumped).get<std::string>();
-}
-
 /// About the last `n` bytes of `str`, starting at a character boundary.
 std::string_view tail(std::string_view str, std::size_t n) {
   if (str.size() <= n)
@@ -91,7 +85,7 @@ std::string_view head(std::string_view str, std::size_t n) {
 /// `"<start of stdout>"`, with an ellipsis when cut.
 std::string quote_stdout(const std::string& out) {
   auto start = head(out, stdout_head_bytes);
-  auto quoted = json(valid_utf8(std::string{start})).dump();
+  auto quoted = json(sanitize_utf8(start)).dump();
   if (start.size() < out.size())
     quoted += "...";
   return quoted;
@@ -166,8 +160,8 @@ node_outcome run_node_process(const node_context& ctx,
   opts.cancelled = ctx.cancelled;
   auto res = run_subprocess(opts);
   if (res.spawn_failed)
-    return node_outcome::failure(node_label(ctx) + ": " + valid_utf8(res.error),
-                                 false);
+    return node_outcome::failure(
+      node_label(ctx) + ": " + sanitize_utf8(res.error), false);
   if (res.cancelled)
     return node_outcome::failure("cancelled", false);
   if (res.timed_out)
@@ -184,7 +178,7 @@ node_outcome run_node_process(const node_context& ctx,
       msg = "command exited with status " + std::to_string(res.exit_code);
     auto err_tail = trim(tail(res.err, stderr_tail_bytes));
     if (!err_tail.empty())
-      msg += ": " + valid_utf8(err_tail);
+      msg += ": " + sanitize_utf8(err_tail);
     // A failing program may classify its error on stdout:
     // {"error_class": "rate_limit", "retryable": true, "error": "..."}.
     std::string error_class;
@@ -196,7 +190,7 @@ node_outcome run_node_process(const node_context& ctx,
       if (auto r = member(report, "retryable"); r && r->is_boolean())
         retryable = r->get<bool>();
       if (auto e = member(report, "error"); e && e->is_string())
-        msg += " (" + valid_utf8(e->get<std::string>()) + ")";
+        msg += " (" + sanitize_utf8(e->get<std::string>()) + ")";
     }
     return node_outcome::failure(std::move(msg), retryable,
                                  std::move(error_class));

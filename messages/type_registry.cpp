@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "jamjet/messages/client_protocol.hpp"
 #include "jamjet/messages/command.hpp"
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/protocol.hpp"
@@ -81,6 +82,10 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<inbox_message>("inbox_message");
   cfg.add_message_type<std::vector<inbox_message>>(
     "std::vector<inbox_message>");
+
+  // -- client requests --------------------------------------------------------
+  // From a remote client to its uplink actor (call_atom, client_request).
+  cfg.add_message_type<client_request>("client_request");
 }
 
 } // namespace jamjet

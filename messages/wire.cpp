@@ -21,7 +21,32 @@ std::vector<char> encode_frame(const wire_msg& msg) {
   return buf;
 }
 
+namespace {
+
+/// Whether the variant tags in `data` name types that exist. CAF decodes a
+/// tag it does not know (up to 29) as the variant's first type, so an
+/// unknown message or request would pass for a hello or a register. A tag
+/// is one byte ahead of its value; a request's follows the 8-byte id.
+bool known_tags(const char* data, size_t size) {
+  auto tag = [&](size_t pos) { return static_cast<uint8_t>(data[pos]); };
+  if (size == 0 || tag(0) > wire_msg::max_type_id)
+    return false;
+  constexpr auto request_tag =
+    caf::detail::tl_index_of<wire_msg::types, wire_request>::value;
+  constexpr size_t request_pos = 1 + sizeof(uint64_t);
+  if (tag(0) == request_tag)
+    return size > request_pos &&
+           tag(request_pos) <= client_request::max_type_id;
+  return true;
+}
+
+} // namespace
+
 caf::expected<wire_msg> decode_payload(const char* data, size_t size) {
+  if (!known_tags(data, size))
+    return make_error(
+      error_code::bad_input,
+      "malformed network message: unknown message or request type");
   wire_msg msg;
   caf::binary_deserializer source{nullptr, data, size};
   try {

@@ -39,6 +39,9 @@ struct remote_client::impl {
   system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor uplink;
+
+  /// Sends `req`; returns the answer's JSON body or throws its error.
+  nlohmann::json call(client_request req);
 };
 
 remote_client::remote_client(const std::string& host, uint16_t port,
@@ -60,15 +63,14 @@ remote_client::~remote_client() {
     caf::anon_send_exit(impl_->uplink, caf::exit_reason::user_shutdown);
 }
 
-nlohmann::json remote_client::call(const std::string& op,
-                                   std::vector<std::string> args) {
-  caf::scoped_actor self{*impl_->sys};
+nlohmann::json remote_client::impl::call(client_request req) {
+  caf::scoped_actor self{*sys};
   std::optional<std::string> body;
   caf::error err;
   // A plain send answered by a message, so that the uplink ending (the
   // node went away) ends the wait too.
-  self->monitor(impl_->uplink);
-  self->send(impl_->uplink, call_atom::value, op, std::move(args));
+  self->monitor(uplink);
+  self->send(uplink, call_atom::value, std::move(req));
   self->receive([&](std::string& b) { body = std::move(b); },
                 [&](caf::error& e) { err = std::move(e); },
                 [&](caf::down_msg& d) {
@@ -78,7 +80,7 @@ nlohmann::json remote_client::call(const std::string& op,
                       : make_error(error_code::unavailable,
                                    "the connection to the scheduler closed");
                 });
-  self->demonitor(impl_->uplink);
+  self->demonitor(uplink);
   if (!body)
     throw_error(err ? err
                     : make_error(error_code::unavailable,
@@ -90,38 +92,41 @@ nlohmann::json remote_client::call(const std::string& op,
 }
 
 std::string remote_client::register_workflow(const std::string& ir_json) {
-  return call("register", {ir_json}).get<std::string>();
+  return impl_->call(client_register{ir_json}).get<std::string>();
 }
 
 std::string remote_client::start(const std::string& workflow_id,
                                  const nlohmann::json& input,
                                  const std::string& version) {
-  return call("start", {workflow_id, version, input.dump()}).get<std::string>();
+  client_start req{workflow_id, caf::none, input.dump()};
+  if (!version.empty())
+    req.version = version;
+  return impl_->call(std::move(req)).get<std::string>();
 }
 
 nlohmann::json remote_client::await(const std::string& execution_id) {
-  return call("await", {execution_id});
+  return impl_->call(client_await{execution_id});
 }
 
 nlohmann::json remote_client::status(const std::string& execution_id) {
   if (execution_id.empty())
-    return call("list", {});
-  return call("status", {execution_id});
+    return impl_->call(client_list{});
+  return impl_->call(client_status{execution_id});
 }
 
 nlohmann::json remote_client::events(const std::string& execution_id) {
-  return call("events", {execution_id});
+  return impl_->call(client_events{execution_id});
 }
 
 void remote_client::cancel(const std::string& execution_id,
                            const std::string& reason) {
-  call("cancel", {execution_id, reason});
+  impl_->call(client_cancel{execution_id, reason});
 }
 
 void remote_client::signal(const std::string& execution_id,
                            const std::string& key,
                            const nlohmann::json& payload) {
-  call("signal", {execution_id, key, payload.dump()});
+  impl_->call(client_signal{execution_id, key, payload.dump()});
 }
 
 void remote_client::decide(const std::string& execution_id,
@@ -129,10 +134,16 @@ void remote_client::decide(const std::string& execution_id,
                            const std::string& user_id,
                            const std::optional<std::string>& comment,
                            const nlohmann::json& state_patch) {
-  call(approve ? "approve" : "reject",
-       {execution_id, node_id, user_id, comment.value_or(""),
-        comment ? "1" : "0",
-        state_patch.is_null() ? std::string{} : state_patch.dump()});
+  client_decide req;
+  req.execution_id = execution_id;
+  req.node_id = node_id;
+  req.approve = approve;
+  req.user_id = user_id;
+  if (comment)
+    req.comment = *comment;
+  if (!state_patch.is_null())
+    req.state_patch = state_patch.dump();
+  impl_->call(std::move(req));
 }
 
 // -- remote_worker ----------------------------------------------------------

@@ -66,9 +66,8 @@ struct worker_thread {
   }
 };
 
-/// Sends raw bytes to the port and waits until the node closes the
-/// connection; returns how many bytes the node answered.
-size_t send_raw(uint16_t port, const std::string& bytes) {
+/// A socket connected to the port on loopback; reads time out after 10 s.
+int connect_loopback(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in addr{};
@@ -76,16 +75,92 @@ size_t send_raw(uint16_t port, const std::string& bytes) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::write(fd, bytes.data(), bytes.size()) ==
-          static_cast<ssize_t>(bytes.size()));
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+/// Sends raw bytes to the port and waits until the node closes the
+/// connection; returns how many bytes the node answered.
+size_t send_raw(uint16_t port, const std::string& bytes) {
+  int fd = connect_loopback(port);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) ==
+          static_cast<ssize_t>(bytes.size()));
   size_t total = 0;
   char buf[256];
   for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
     total += static_cast<size_t>(n);
   ::close(fd);
   return total;
+}
+
+/// A peer speaking the frame format by hand, to send what `remote_client`
+/// never would.
+struct raw_peer {
+  int fd;
+
+  explicit raw_peer(uint16_t port) : fd(connect_loopback(port)) {
+    // nop
+  }
+
+  ~raw_peer() { ::close(fd); }
+
+  void send_bytes(const std::vector<char>& frame) {
+    REQUIRE(::write(fd, frame.data(), frame.size()) ==
+            static_cast<ssize_t>(frame.size()));
+  }
+
+  void send(const wire_msg& msg) { send_bytes(encode_frame(msg)); }
+
+  /// Reads exactly `n` bytes; false when the node closed the connection.
+  bool read_exactly(char* buf, size_t n) {
+    while (n > 0) {
+      auto got = ::read(fd, buf, n);
+      if (got <= 0)
+        return false;
+      buf += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+
+  /// The next frame; none when the connection closed first.
+  std::optional<wire_msg> receive() {
+    char prefix[4];
+    if (!read_exactly(prefix, 4))
+      return std::nullopt;
+    std::vector<char> payload(frame_length(prefix));
+    if (!read_exactly(payload.data(), payload.size()))
+      return std::nullopt;
+    auto msg = decode_payload(payload.data(), payload.size());
+    REQUIRE(msg);
+    return std::move(*msg);
+  }
+
+  /// Says hello as a client and expects the welcome.
+  void hello() {
+    send(wire_hello{wire_version, "", "client", "raw"});
+    auto welcome = receive();
+    REQUIRE(welcome);
+    REQUIRE(caf::holds_alternative<wire_welcome>(*welcome));
+  }
+
+  /// Sends `req` and returns the node's reply.
+  wire_reply call(client_request req) {
+    send(wire_request{7, std::move(req)});
+    auto msg = receive();
+    REQUIRE(msg);
+    REQUIRE(caf::holds_alternative<wire_reply>(*msg));
+    auto reply = caf::get<wire_reply>(*msg);
+    CHECK(reply.id == 7);
+    return reply;
+  }
+};
+
+/// The refusal of a bad request: its code and message.
+std::string refusal(const wire_reply& reply) {
+  CHECK_FALSE(reply.ok);
+  return to_string(static_cast<error_code>(reply.code)) + ": " + reply.body;
 }
 
 } // namespace
@@ -144,7 +219,7 @@ TEST_CASE("a token is required before anything else", "[remote][security]") {
     CHECK_THROWS_AS(w.run(), jamjet::error);
   }
   SECTION("a request before the hello is refused") {
-    auto frame = encode_frame(wire_msg{wire_request{1, "list", {}}});
+    auto frame = encode_frame(wire_msg{wire_request{1, client_list{}}});
     CHECK(send_raw(sched.port(), std::string{frame.begin(), frame.end()}) >
           0); // a wire_refused, then the connection closes
     remote_client ok{"127.0.0.1", sched.port(), "s3cret"};
@@ -190,8 +265,8 @@ TEST_CASE("a large frame before the hello closes the connection at once",
   CHECK(ok.status("").empty());
 }
 
-TEST_CASE("client arguments that are not JSON or not UTF-8 are refused and "
-          "the node goes on",
+TEST_CASE("client fields that are not JSON or not UTF-8 are refused with "
+          "a clear error and the node goes on",
           "[remote][security]") {
   runtime_config cfg = scheduler_only();
   cfg.worker_slots = 1;
@@ -203,24 +278,82 @@ TEST_CASE("client arguments that are not JSON or not UTF-8 are refused and "
       "condition":"external_event","correlation_key":"k"}}},
     "edges":[{"from":"wait","to":"end"}]})");
   auto id = client.start("w", json::object());
-  auto refused = [&](const std::string& op, std::vector<std::string> args) {
+  auto refused = [&](auto request) {
     try {
-      client.call(op, std::move(args));
+      request();
       return std::string{"accepted"};
     } catch (const jamjet::error& e) {
-      return std::string{to_string(e.code())};
+      return to_string(e.code()) + ": " + e.what();
     }
   };
-  CHECK(refused("signal", {id, "k", "{not json"}) == "bad_input");
-  CHECK(refused("cancel", {id, "\xff\xfe"}) == "bad_input");
-  CHECK(refused("approve", {id, "wait", "u", "", "0", "[1]"}) == "bad_input");
-  CHECK(refused("nope", {}) == "bad_input");
-  CHECK(refused("status", {}) == "bad_input");
+  // Through the typed client: it sends text as given.
+  CHECK(refused([&] { client.cancel(id, "\xff\xfe"); }) ==
+        "bad_input: request 'cancel': field 'reason' is not UTF-8");
+  CHECK(refused([&] { client.signal(id, "k\xc0\xaf", 1); }) ==
+        "bad_input: request 'signal': field 'key' is not UTF-8");
+  CHECK(refused([&] {
+          client.decide(id, "wait", true, "u", std::string{"\xed\xa0\x80"},
+                        nullptr);
+        }) == "bad_input: request 'approve': field 'comment' is not UTF-8");
+  CHECK(refused([&] {
+          client.decide(id, "wait", false, "u", std::nullopt, json::array({1}));
+        }) == "bad_input: request 'reject': field 'state_patch' must be a JSON "
+              "object");
+  CHECK(refused([&] { client.start("w", json::array()); }) ==
+        "bad_input: request 'start': field 'input' must be a JSON object");
+  CHECK(refused([&] { client.status("\x80"); }) ==
+        "bad_input: request 'status': field 'execution_id' is not UTF-8");
+  // By hand: what the typed client cannot send.
+  raw_peer raw{sched.port()};
+  raw.hello();
+  CHECK(refusal(raw.call(client_signal{id, "k", "{not json"})) ==
+        "bad_input: request 'signal': field 'payload' must be JSON");
+  CHECK(refusal(raw.call(client_start{"w", std::string{"\xff"}, "{}"})) ==
+        "bad_input: request 'start': field 'version' is not UTF-8");
+  CHECK(refusal(raw.call(
+          client_decide{id, "wait", true, "u", caf::none, std::string{""}})) ==
+        "bad_input: request 'approve': field 'state_patch' must be a JSON "
+        "object");
   // Nothing reached the log, and the node serves on.
   client.signal(id, "k", {{"v", 1}});
   auto out = client.await(id);
   CHECK(out["status"] == "completed");
   CHECK(out["final_state"] == json{{"v", 1}});
+  auto events = client.events(id);
+  for (auto& e : events)
+    CHECK(e["kind"]["type"] != "workflow_cancelled");
+}
+
+TEST_CASE("a peer speaking another protocol version is refused",
+          "[remote][security]") {
+  runtime sched{scheduler_only()};
+  raw_peer old{sched.port()};
+  old.send(wire_hello{wire_version - 1, "", "client", "old"});
+  auto answer = old.receive();
+  REQUIRE(answer);
+  REQUIRE(caf::holds_alternative<wire_refused>(*answer));
+  CHECK(caf::get<wire_refused>(*answer).reason ==
+        "protocol version " + std::to_string(wire_version - 1) +
+          " is not supported (this node speaks " +
+          std::to_string(wire_version) + ")");
+  CHECK_FALSE(old.receive()); // then the connection closes
+  remote_client ok{"127.0.0.1", sched.port()};
+  CHECK(ok.status("").empty());
+}
+
+TEST_CASE("a request of an unknown type closes the client's connection",
+          "[remote][security]") {
+  runtime sched{scheduler_only()};
+  raw_peer raw{sched.port()};
+  raw.hello();
+  CHECK(raw.call(client_list{}).ok);
+  // The request's type tag follows the message's tag and the 8-byte id.
+  auto frame = encode_frame(wire_msg{wire_request{8, client_list{}}});
+  frame.at(4 + 1 + 8) = 20;
+  raw.send_bytes(frame);
+  CHECK_FALSE(raw.receive());
+  remote_client ok{"127.0.0.1", sched.port()};
+  CHECK(ok.status("").empty());
 }
 
 TEST_CASE("a client waiting on a node that goes away gets an error",

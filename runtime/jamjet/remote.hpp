@@ -67,13 +67,11 @@ class remote_client {
   void cancel(const std::string& execution_id, const std::string& reason);
   void signal(const std::string& execution_id, const std::string& key,
               const nlohmann::json& payload);
+  /// `state_patch` null: no patch.
   void decide(const std::string& execution_id, const std::string& node_id,
               bool approve, const std::string& user_id,
               const std::optional<std::string>& comment,
               const nlohmann::json& state_patch);
-
-  /// Sends a raw request; returns its JSON body or throws its error.
-  nlohmann::json call(const std::string& op, std::vector<std::string> args);
 
  private:
   struct impl;

@@ -11,9 +11,12 @@
 //           `node_result` and `wire_heartbeat` go to the dispatcher; work
 //           items and cancels travel back. When the connection drops, the
 //           link actor exits, so the dispatcher reclaims its leases at once.
-//   client: `wire_request`s are answered with `wire_reply` (register,
-//           start, await, status, list, events, cancel, signal, approve,
-//           reject).
+//   client: each `wire_request` carries one typed request
+//           (messages/client_protocol.hpp: register, start, await, status,
+//           list, events, cancel, signal, approve/reject), answered with a
+//           `wire_reply` by that type's handler. A field that is not UTF-8,
+//           or not JSON where JSON is due, is refused (`bad_input` naming
+//           the request and the field) before anything reaches the log.
 // A frame over the size limit, one that does not decode, or one the peer's
 // role may not send closes that connection (logged); others are unaffected.
 

@@ -5,7 +5,7 @@
 //
 //   (welcome_atom)                  -> "welcome" once the node accepted the
 //                                      hello, or the node's refusal
-//   (call_atom, op, args)           -> the reply's JSON body, or its error
+//   (call_atom, client_request)     -> the reply's JSON body, or its error
 //   (join_atom, worker, id, queues, slots)   a local worker offers slots
 //   (node_result), (heartbeat_atom, item_id, fence)   from the local worker
 //   (drain_atom, grace_ms)          offer no slots, wait for running work
@@ -24,6 +24,7 @@
 #include <caf/expected.hpp>
 
 #include "jamjet/actors/system_config.hpp"
+#include "jamjet/messages/client_protocol.hpp"
 
 namespace jamjet {
 

@@ -9,7 +9,8 @@
 // frame must be `wire_hello` with the right token; anything else first, a
 // frame longer than the limit, a frame that does not decode (malformed or
 // of an unknown type) closes that peer's connection with a log line, and
-// the node serves everyone else on.
+// the node serves everyone else on. A client's requests are typed
+// (messages/client_protocol.hpp).
 
 #include <cstdint>
 #include <optional>
@@ -20,13 +21,15 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/variant.hpp>
 
+#include "jamjet/messages/client_protocol.hpp"
 #include "jamjet/messages/protocol.hpp"
 #include "jamjet/messages/work_item.hpp"
 
 namespace jamjet {
 
-/// The protocol's version; a hello with another one is refused.
-inline constexpr uint32_t wire_version = 1;
+/// The protocol's version; a hello with another one is refused. Bumped
+/// whenever the frame format changes (2: typed client requests).
+inline constexpr uint32_t wire_version = 2;
 
 /// Frames longer than this are refused (the connection is closed).
 inline constexpr uint32_t default_max_frame = 16u << 20;
@@ -69,11 +72,10 @@ struct wire_heartbeat {
   uint64_t fence = 0;
 };
 
-/// A client request: `op` with string arguments (JSON where structured).
+/// A client request; the reply carries the same `id`.
 struct wire_request {
   uint64_t id = 0;
-  std::string op;
-  std::vector<std::string> args;
+  client_request request;
 };
 
 /// The answer to request `id`: a body (JSON text) or an error.
@@ -94,7 +96,8 @@ using wire_msg = caf::variant<wire_hello, wire_welcome, wire_refused, wire_join,
 std::vector<char> encode_frame(const wire_msg& msg);
 
 /// Decodes the payload of one frame (without its length prefix). Fails on
-/// malformed bytes, an unknown type or trailing garbage.
+/// malformed bytes, an unknown message or request type, or trailing
+/// garbage.
 caf::expected<wire_msg> decode_payload(const char* data, size_t size);
 
 /// Reads a frame's 4-byte length prefix.
@@ -147,7 +150,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_heartbeat& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_request& x) {
-  return f(caf::meta::type_name("wire_request"), x.id, x.op, x.args);
+  return f(caf::meta::type_name("wire_request"), x.id, x.request);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_reply& x) {
