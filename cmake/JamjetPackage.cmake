@@ -14,6 +14,7 @@ set_target_properties(jamjet_library PROPERTIES
   EXPORT_NAME jamjet
   VERSION ${PROJECT_VERSION}
   SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+# The public layers only: actors/ and cli/ headers stay internal.
 target_include_directories(jamjet_library PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/support>
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/messages>
@@ -27,11 +28,8 @@ target_link_libraries(jamjet_library
   PUBLIC CAF::core nlohmann_json::nlohmann_json spdlog::spdlog
          Threads::Threads
   PRIVATE CAF::io SQLite::SQLite3)
-if(BUILD_SHARED_LIBS)
-  # Only the public API leaves the shared library.
-  set_target_properties(jamjet_library PROPERTIES
-    CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-endif()
+# Only the public API leaves a shared library: the layers' objects are
+# compiled with hidden visibility (cmake/JamjetLayer.cmake).
 
 include(CMakePackageConfigHelpers)
 set(JAMJET_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/jamjet)
@@ -56,7 +54,6 @@ install(FILES ${PROJECT_BINARY_DIR}/jamjetConfig.cmake
 # pkg-config: CAF has no .pc file, so its libraries are named directly.
 if(BUILD_SHARED_LIBS)
   set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3")
-  set(JAMJET_PC_REQUIRES_PRIVATE "")
 else()
   set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3 -lpthread")
 endif()
