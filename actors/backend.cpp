@@ -5,6 +5,7 @@
 #include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
+#include "jamjet/actors/timer.hpp"
 #include "jamjet/messages/error.hpp"
 
 namespace jamjet {
@@ -21,11 +22,10 @@ struct backend_state {
   backend_config cfg;
   std::vector<pending_command> pending;
   bool flush_scheduled = false;
-  /// A delayed flush is pending for commands that are not urgent.
-  bool lazy_flush_armed = false;
-  /// Identifies the delayed flush that counts: one armed before a flush
-  /// that already took its commands must not flush later ones early.
-  uint64_t lazy_generation = 0;
+  /// The delayed flush for commands that are not urgent. A flush that
+  /// takes the pending commands disarms it, so one armed earlier cannot
+  /// flush later commands early.
+  deadline_timer lazy_flush;
   /// Set when the store failed: every later command is refused.
   std::string broken;
   std::vector<event_sink_actor> event_sinks;
@@ -40,7 +40,7 @@ using backend_ptr = backend_actor::stateful_pointer<backend_state>;
 void flush(backend_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  st.lazy_flush_armed = false;
+  st.lazy_flush.disarm();
   if (st.pending.empty())
     return;
   auto batch = std::move(st.pending);
@@ -98,6 +98,17 @@ void flush(backend_ptr self) {
       self->send(sink, items);
 }
 
+/// Answers a read of the store: its value, or a `store_failure` naming
+/// what the store threw. `read` returns a `T` or a `caf::expected<T>`.
+template <class T, class Read>
+caf::result<T> guarded(Read&& read) {
+  try {
+    return read();
+  } catch (const std::exception& ex) {
+    return make_error(error_code::store_failure, ex.what());
+  }
+}
+
 backend_actor::behavior_type
 backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
   self->state.st = std::move(st);
@@ -123,17 +134,15 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
         // so they all land in the same transaction.
         s.flush_scheduled = true;
         self->send(self, flush_atom::value);
-      } else if (!urgent && !s.flush_scheduled && !s.lazy_flush_armed) {
-        s.lazy_flush_armed = true;
-        self->delayed_send(self, s.cfg.lazy_delay, flush_atom::value,
-                           ++s.lazy_generation);
+      } else if (!urgent && !s.flush_scheduled && !s.lazy_flush.armed()) {
+        arm_after(self, s.lazy_flush, s.cfg.lazy_delay, flush_atom::value);
       }
       return rp;
     },
     [=](flush_atom) { flush(self); },
     [=](flush_atom, uint64_t generation) {
       auto& s = self->state;
-      if (s.lazy_flush_armed && generation == s.lazy_generation)
+      if (s.lazy_flush.fire(generation))
         flush(self);
     },
     [=](subscribe_atom, event_sink_actor& sink) {
@@ -145,37 +154,27 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
     [=](read_atom, const std::string& id,
         uint64_t from) -> caf::result<std::vector<event>> {
       flush(self);
-      try {
-        return self->state.st->read_events(id, from);
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<std::vector<event>>(
+        [&] { return self->state.st->read_events(id, from); });
     },
     [=](record_atom, const std::string& id) -> caf::result<execution_record> {
       flush(self);
-      try {
-        if (auto rec = self->state.st->find_execution(id))
-          return std::move(*rec);
-        return make_error(error_code::unknown_execution,
-                          "unknown execution '" + id + "'");
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<execution_record>(
+        [&]() -> caf::expected<execution_record> {
+          if (auto rec = self->state.st->find_execution(id))
+            return std::move(*rec);
+          return make_error(error_code::unknown_execution,
+                            "unknown execution '" + id + "'");
+        });
     },
     [=](record_atom) -> caf::result<std::vector<execution_record>> {
       flush(self);
-      try {
-        return self->state.st->executions();
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<std::vector<execution_record>>(
+        [&] { return self->state.st->executions(); });
     },
     [=](inbox_atom) -> caf::result<std::vector<inbox_message>> {
-      try {
-        return self->state.st->inbox();
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<std::vector<inbox_message>>(
+        [&] { return self->state.st->inbox(); });
     },
     [=](inbox_atom, int64_t id) {
       try {
@@ -186,33 +185,25 @@ backend_impl(backend_ptr self, std::shared_ptr<store> st, backend_config cfg) {
     },
     [=](dlq_atom) -> caf::result<std::vector<dead_letter>> {
       flush(self);
-      try {
-        return self->state.st->dead_letters();
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<std::vector<dead_letter>>(
+        [&] { return self->state.st->dead_letters(); });
     },
     [=](register_atom, const std::string& workflow_id,
         const std::string& version,
         const std::string& ir_json) -> caf::result<caf::ok_atom> {
       if (!self->state.broken.empty())
         return refused();
-      try {
+      return guarded<caf::ok_atom>([&]() -> caf::expected<caf::ok_atom> {
         if (auto err =
               self->state.st->put_workflow(workflow_id, version, ir_json))
           return err;
         return caf::ok_atom::value;
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      });
     },
     [=](recover_atom) -> caf::result<recovery_snapshot> {
       flush(self);
-      try {
-        return self->state.st->recovery();
-      } catch (const std::exception& ex) {
-        return make_error(error_code::store_failure, ex.what());
-      }
+      return guarded<recovery_snapshot>(
+        [&] { return self->state.st->recovery(); });
     },
   };
 }

@@ -8,6 +8,7 @@
 #include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
+#include "jamjet/actors/timer.hpp"
 #include "jamjet/core/retry.hpp"
 #include "jamjet/support/clock.hpp"
 #include <nlohmann/json.hpp>
@@ -47,8 +48,8 @@ struct dispatcher_state {
   std::map<std::string, std::deque<work_item>> ready;
   /// Items waiting for their `not_before`, by that instant.
   std::multimap<int64_t, work_item> delayed;
-  uint64_t timer_generation = 0;
-  int64_t timer_at = 0;
+  /// Wakes the dispatcher when the earliest delayed item is due.
+  deadline_timer timer;
   /// Workers in join order (round-robin start moves on).
   std::vector<worker_record> workers;
   size_t next_worker = 0;
@@ -171,18 +172,10 @@ void offer(dispatcher_ptr self, work_item item) {
 
 void arm_timer(dispatcher_ptr self) {
   auto& st = self->state;
-  if (st.delayed.empty()) {
-    st.timer_at = 0;
-    return;
-  }
-  auto earliest = st.delayed.begin()->first;
-  if (st.timer_at != 0 && st.timer_at <= earliest)
-    return;
-  st.timer_at = earliest;
-  auto delay = std::max<int64_t>(0, earliest - now_ms(self));
-  caf::delayed_anon_send(caf::actor_cast<dispatcher_actor>(self),
-                         std::chrono::milliseconds{delay}, tick_atom::value,
-                         ++st.timer_generation);
+  if (st.delayed.empty())
+    st.timer.disarm();
+  else
+    arm_deadline(self, st.timer, st.delayed.begin()->first, tick_atom::value);
 }
 
 /// Removes a cancelled or ended item from the queues.
@@ -395,9 +388,8 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
     },
     [=](tick_atom, uint64_t generation) {
       auto& s = self->state;
-      if (generation != s.timer_generation)
+      if (!s.timer.fire(generation))
         return;
-      s.timer_at = 0;
       auto now = now_ms(self);
       std::vector<work_item> due;
       while (!s.delayed.empty() && s.delayed.begin()->first <= now) {

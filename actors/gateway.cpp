@@ -130,7 +130,7 @@ worker_actor::behavior_type link_impl(worker_actor::pointer self,
       caf::anon_send(gateway, write_atom::value, c.hdl, c.serial,
                      encode_frame(wire_msg{wire_cancel{std::move(item_id)}}));
     },
-    [=](heartbeat_atom) {},
+    [=](tick_atom, uint64_t) {},
     [=](node_result&) {},
     [=](status_atom) { return uint32_t{0}; },
   };

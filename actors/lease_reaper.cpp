@@ -6,6 +6,7 @@
 #include "jamjet/support/log.hpp"
 #include <caf/all.hpp>
 
+#include "jamjet/actors/timer.hpp"
 #include "jamjet/support/clock.hpp"
 
 namespace jamjet {
@@ -18,10 +19,8 @@ struct reaper_state {
   std::unordered_map<std::string, lease_entry> leases;
   /// (deadline, item id) of every live lease, earliest first.
   std::set<std::pair<int64_t, std::string>> deadlines;
-  /// Identifies the one timer that counts; older ticks are ignored.
-  uint64_t timer_generation = 0;
-  /// Deadline the current timer is set for; 0 = none.
-  int64_t timer_at = 0;
+  /// Wakes the reaper at the earliest deadline.
+  deadline_timer timer;
 
   static inline const char* name = "jamjet.lease_reaper";
 };
@@ -30,18 +29,10 @@ using reaper_ptr = reaper_actor::stateful_pointer<reaper_state>;
 
 void arm(reaper_ptr self) {
   auto& st = self->state;
-  if (st.deadlines.empty()) {
-    st.timer_at = 0;
-    return;
-  }
-  auto earliest = st.deadlines.begin()->first;
-  if (st.timer_at != 0 && st.timer_at <= earliest)
-    return; // the pending timer fires first anyway
-  st.timer_at = earliest;
-  auto delay = std::max<int64_t>(0, earliest - now_ms(self));
-  caf::delayed_anon_send(caf::actor_cast<reaper_actor>(self),
-                         std::chrono::milliseconds{delay}, tick_atom::value,
-                         ++st.timer_generation);
+  if (st.deadlines.empty())
+    st.timer.disarm();
+  else
+    arm_deadline(self, st.timer, st.deadlines.begin()->first, tick_atom::value);
 }
 
 void forget(reaper_ptr self, const std::string& item_id) {
@@ -94,9 +85,8 @@ reaper_actor::behavior_type reaper_impl(reaper_ptr self,
     },
     [=](tick_atom, uint64_t generation) {
       auto& st = self->state;
-      if (generation != st.timer_generation)
+      if (!st.timer.fire(generation))
         return;
-      st.timer_at = 0;
       auto now = now_ms(self);
       while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
         auto item_id = st.deadlines.begin()->second;

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "jamjet/actors/timer.hpp"
 #include "jamjet/support/thread_pool.hpp"
 
 namespace jamjet {
@@ -28,8 +29,8 @@ struct worker_state {
   worker_config cfg;
   /// Running blocking handlers by (item id, fence).
   std::map<std::pair<std::string, uint64_t>, running_task> tasks;
-  bool heartbeat_armed = false;
-  std::chrono::milliseconds armed_interval{0};
+  /// The next heartbeat for the running tasks.
+  deadline_timer heartbeat;
   /// Declared last: destroyed first, so its threads are joined while the
   /// rest of the state is still alive.
   std::unique_ptr<thread_pool> pool;
@@ -97,14 +98,8 @@ void arm_heartbeat(worker_ptr self) {
       interval = std::min(
         interval,
         std::chrono::milliseconds{std::max<uint64_t>(task.lease_ms / 3, 1)});
-  // A pending heartbeat that comes soon enough will do; an extra one is
-  // harmless.
-  if (st.heartbeat_armed && st.armed_interval <= interval)
-    return;
-  st.heartbeat_armed = true;
-  st.armed_interval = interval;
-  caf::delayed_anon_send(caf::actor_cast<worker_actor>(self), interval,
-                         heartbeat_atom::value);
+  // A pending heartbeat that comes soon enough will do.
+  arm_after(self, st.heartbeat, interval, tick_atom::value);
 }
 
 worker_actor::behavior_type
@@ -172,9 +167,10 @@ worker_impl(worker_ptr self, worker_host_actor host,
         if (key.first == item_id)
           task.cancelled->store(true);
     },
-    [=](heartbeat_atom) {
+    [=](tick_atom, uint64_t generation) {
       auto& s = self->state;
-      s.heartbeat_armed = false;
+      if (!s.heartbeat.fire(generation))
+        return;
       for (auto& [key, task] : s.tasks)
         self->send(s.host, heartbeat_atom::value, key.first, key.second);
       arm_heartbeat(self);

@@ -1,5 +1,7 @@
 #include "jamjet/core/node_spec.hpp"
 
+#include "jamjet/support/enum_names.hpp"
+
 namespace jamjet {
 
 namespace {
@@ -92,21 +94,24 @@ void read_branches(const node_def& node, node_spec& spec,
   }
 }
 
+constexpr enum_name_table<wait_kind, 3> wait_kind_names{{
+  {wait_kind::timer, "timer"},
+  {wait_kind::external_event, "external_event"},
+  {wait_kind::either, "either"},
+}};
+
 void read_wait(const node_def& node, node_spec& spec,
                std::vector<std::string>& problems) {
   auto name = "wait node " + quoted(node.id);
   auto* cond = member(node.kind, "condition");
-  std::string what = cond && cond->is_string() ? cond->get<std::string>() : "";
-  if (what == "timer")
-    spec.wait = wait_kind::timer;
-  else if (what == "external_event")
-    spec.wait = wait_kind::external_event;
-  else if (what == "either")
-    spec.wait = wait_kind::either;
+  auto wait = cond && cond->is_string()
+                ? value_in(wait_kind_names, cond->get_ref<const std::string&>())
+                : std::nullopt;
+  if (wait)
+    spec.wait = *wait;
   else
-    problems.emplace_back(name +
-                          " needs kind.condition \"timer\", "
-                          "\"external_event\" or \"either\", not " +
+    problems.emplace_back(name + " needs kind.condition " +
+                          names_in(wait_kind_names) + ", not " +
                           (cond ? cond->dump() : std::string{"none"}));
   spec.correlation_key = node.id;
   if (auto* key = member(node.kind, "correlation_key")) {
@@ -120,8 +125,7 @@ void read_wait(const node_def& node, node_spec& spec,
     if (auto ms = duration_ms(*t, name + " kind.timeout_secs", problems))
       spec.timeout_ms = *ms;
   if (spec.timeout_ms == 0 &&
-      (spec.wait == wait_kind::timer || spec.wait == wait_kind::either) &&
-      !what.empty())
+      (spec.wait == wait_kind::timer || spec.wait == wait_kind::either) && wait)
     problems.emplace_back(name + " waits for a timer but has no "
                                  "kind.timeout_secs");
 }
@@ -144,15 +148,7 @@ void read_approval(const node_def& node, node_spec& spec,
 } // namespace
 
 std::string to_string(wait_kind x) {
-  switch (x) {
-    case wait_kind::timer:
-      return "timer";
-    case wait_kind::external_event:
-      return "external_event";
-    case wait_kind::either:
-      return "either";
-  }
-  return "?";
+  return std::string{name_in(wait_kind_names, x, "?")};
 }
 
 node_spec read_node_spec(const node_def& node,

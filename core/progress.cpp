@@ -3,42 +3,34 @@
 #include <algorithm>
 
 #include "jamjet/core/condition.hpp"
+#include "jamjet/support/enum_names.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet {
 
+constexpr enum_name_table<node_state, 6> node_state_names{{
+  {node_state::pending, "pending"},
+  {node_state::scheduled, "scheduled"},
+  {node_state::completed, "completed"},
+  {node_state::failed, "failed"},
+  {node_state::skipped, "skipped"},
+  {node_state::cancelled, "cancelled"},
+}};
+
 std::string to_string(node_state x) {
-  switch (x) {
-    case node_state::pending:
-      return "pending";
-    case node_state::scheduled:
-      return "scheduled";
-    case node_state::completed:
-      return "completed";
-    case node_state::failed:
-      return "failed";
-    case node_state::skipped:
-      return "skipped";
-    case node_state::cancelled:
-      return "cancelled";
-  }
-  return "?";
+  return std::string{name_in(node_state_names, x, "?")};
 }
 
+constexpr enum_name_table<execution_phase, 5> phase_names{{
+  {execution_phase::created, "created"},
+  {execution_phase::running, "running"},
+  {execution_phase::completed, "completed"},
+  {execution_phase::failed, "failed"},
+  {execution_phase::cancelled, "cancelled"},
+}};
+
 std::string to_string(execution_phase x) {
-  switch (x) {
-    case execution_phase::created:
-      return "created";
-    case execution_phase::running:
-      return "running";
-    case execution_phase::completed:
-      return "completed";
-    case execution_phase::failed:
-      return "failed";
-    case execution_phase::cancelled:
-      return "cancelled";
-  }
-  return "?";
+  return std::string{name_in(phase_names, x, "?")};
 }
 
 progress::progress(graph_ptr graph)

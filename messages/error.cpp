@@ -2,30 +2,28 @@
 
 #include <caf/message.hpp>
 
+#include "jamjet/support/enum_names.hpp"
+
 namespace jamjet {
 
+namespace {
+
+constexpr enum_name_table<error_code, 9> error_code_names{{
+  {error_code::bad_input, "bad_input"},
+  {error_code::invalid_workflow, "invalid_workflow"},
+  {error_code::unknown_workflow, "unknown_workflow"},
+  {error_code::unknown_execution, "unknown_execution"},
+  {error_code::missing_handler, "missing_handler"},
+  {error_code::store_failure, "store_failure"},
+  {error_code::stale_fence, "stale_fence"},
+  {error_code::unavailable, "unavailable"},
+  {error_code::access_denied, "access_denied"},
+}};
+
+} // namespace
+
 std::string to_string(error_code code) {
-  switch (code) {
-    case error_code::bad_input:
-      return "bad_input";
-    case error_code::invalid_workflow:
-      return "invalid_workflow";
-    case error_code::unknown_workflow:
-      return "unknown_workflow";
-    case error_code::unknown_execution:
-      return "unknown_execution";
-    case error_code::missing_handler:
-      return "missing_handler";
-    case error_code::store_failure:
-      return "store_failure";
-    case error_code::stale_fence:
-      return "stale_fence";
-    case error_code::unavailable:
-      return "unavailable";
-    case error_code::access_denied:
-      return "access_denied";
-  }
-  return "unknown";
+  return std::string{name_in(error_code_names, code)};
 }
 
 caf::error make_error(error_code code, std::string what) {

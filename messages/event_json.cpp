@@ -682,16 +682,8 @@ work_item work_item_from_json(const json& j) {
     result.fence = as_unsigned(*fence, "work_item.fence");
   if (auto status = find_non_null(j, "status")) {
     auto name = as_string(*status, "work_item.status");
-    if (name == "ready")
-      result.status = item_status::ready;
-    else if (name == "leased")
-      result.status = item_status::leased;
-    else if (name == "done")
-      result.status = item_status::done;
-    else if (name == "dead")
-      result.status = item_status::dead;
-    else if (name == "cancelled")
-      result.status = item_status::cancelled;
+    if (auto x = parse_item_status(name))
+      result.status = *x;
     else
       fail("work_item.status", "unknown status \"" + name + "\"");
   }

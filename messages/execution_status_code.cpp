@@ -1,29 +1,27 @@
 #include "jamjet/messages/execution_status_code.hpp"
 
+#include "jamjet/support/enum_names.hpp"
+
 namespace jamjet {
 
+namespace {
+
+constexpr enum_name_table<execution_status_code, 4> names{{
+  {execution_status_code::running, "running"},
+  {execution_status_code::completed, "completed"},
+  {execution_status_code::failed, "failed"},
+  {execution_status_code::cancelled, "cancelled"},
+}};
+
+} // namespace
+
 std::string to_string(execution_status_code x) {
-  switch (x) {
-    case execution_status_code::running:
-      return "running";
-    case execution_status_code::completed:
-      return "completed";
-    case execution_status_code::failed:
-      return "failed";
-    case execution_status_code::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  return std::string{name_in(names, x)};
 }
 
 std::optional<execution_status_code>
 parse_execution_status(const std::string& text) {
-  for (auto x :
-       {execution_status_code::running, execution_status_code::completed,
-        execution_status_code::failed, execution_status_code::cancelled})
-    if (to_string(x) == text)
-      return x;
-  return std::nullopt;
+  return value_in(names, text);
 }
 
 } // namespace jamjet

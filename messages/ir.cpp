@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "jamjet/messages/error.hpp"
+#include "jamjet/support/enum_names.hpp"
 
 namespace jamjet {
 
@@ -133,16 +134,19 @@ json unknown_members(const json& obj, const char* const (&known)[N]) {
 
 // -- retry policies -----------------------------------------------------------
 
+namespace {
+
+constexpr enum_name_table<backoff_kind, 3> backoff_names{{
+  {backoff_kind::fixed, "fixed"},
+  {backoff_kind::linear, "linear"},
+  {backoff_kind::exponential, "exponential"},
+}};
+
+} // namespace
+
 const char* to_string(backoff_kind kind) {
-  switch (kind) {
-    case backoff_kind::fixed:
-      return "fixed";
-    case backoff_kind::linear:
-      return "linear";
-    case backoff_kind::exponential:
-      return "exponential";
-  }
-  return "exponential";
+  // The names are literals, so their data is NUL-terminated.
+  return name_in(backoff_names, kind, "exponential").data();
 }
 
 retry_policy policy_from_json(const json& doc, const std::string& path) {
@@ -157,18 +161,12 @@ retry_policy policy_from_json(const json& doc, const std::string& path) {
                     "an unsigned 32-bit integer of at least 1", *v);
   }
   if (auto* v = find_member(doc, "backoff")) {
-    constexpr const char* expected = "\"fixed\", \"linear\" or \"exponential\"";
-    if (!v->is_string())
-      type_mismatch(path + ".backoff", expected, *v);
-    const auto& name = v->get_ref<const std::string&>();
-    if (name == "fixed")
-      result.backoff = backoff_kind::fixed;
-    else if (name == "linear")
-      result.backoff = backoff_kind::linear;
-    else if (name == "exponential")
-      result.backoff = backoff_kind::exponential;
-    else
-      type_mismatch(path + ".backoff", expected, *v);
+    auto backoff = v->is_string()
+                     ? value_in(backoff_names, v->get_ref<const std::string&>())
+                     : std::nullopt;
+    if (!backoff)
+      type_mismatch(path + ".backoff", names_in(backoff_names).c_str(), *v);
+    result.backoff = *backoff;
   }
   if (auto* v = find_member(doc, "initial_delay"))
     result.initial_delay_secs = unsigned_value<uint64_t>(

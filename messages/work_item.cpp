@@ -1,21 +1,27 @@
 #include "jamjet/messages/work_item.hpp"
 
+#include "jamjet/support/enum_names.hpp"
+
 namespace jamjet {
 
+namespace {
+
+constexpr enum_name_table<item_status, 5> item_status_names{{
+  {item_status::ready, "ready"},
+  {item_status::leased, "leased"},
+  {item_status::done, "done"},
+  {item_status::dead, "dead"},
+  {item_status::cancelled, "cancelled"},
+}};
+
+} // namespace
+
 std::string to_string(item_status x) {
-  switch (x) {
-    case item_status::ready:
-      return "ready";
-    case item_status::leased:
-      return "leased";
-    case item_status::done:
-      return "done";
-    case item_status::dead:
-      return "dead";
-    case item_status::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  return std::string{name_in(item_status_names, x)};
+}
+
+std::optional<item_status> parse_item_status(std::string_view text) {
+  return value_in(item_status_names, text);
 }
 
 bool operator==(const work_item& x, const work_item& y) {

@@ -40,7 +40,7 @@ scripted_worker(worker_actor::stateful_pointer<scripted_worker_state> self,
     [=](cancel_atom, std::string& item_id) {
       log->cancels.push_back(std::move(item_id));
     },
-    [=](heartbeat_atom) {},
+    [=](tick_atom, uint64_t) {},
     [=](node_result&) {},
     [=](status_atom) { return uint32_t{0}; },
   };

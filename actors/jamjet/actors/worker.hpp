@@ -5,7 +5,7 @@
 // Protocol:
 //   work_item              an item under a lease (its `fence`); run it
 //   (cancel, item_id)      ask the running handler of an item to stop
-//   heartbeat              (to itself) report running leases as alive
+//   tick, generation       (to itself) heartbeat the running leases
 //   node_result            (from a slot thread) a blocking handler finished
 //
 // On start it joins its dispatcher with its queue types and slot count.
@@ -30,11 +30,10 @@ namespace jamjet {
 
 /// The worker's interface.
 /// `(status) -> n`: attempts running now (for draining).
-using worker_actor =
-  caf::typed_actor<caf::reacts_to<work_item>,
-                   caf::reacts_to<cancel_atom, std::string>,
-                   caf::reacts_to<heartbeat_atom>, caf::reacts_to<node_result>,
-                   caf::replies_to<status_atom>::with<uint32_t>>;
+using worker_actor = caf::typed_actor<
+  caf::reacts_to<work_item>, caf::reacts_to<cancel_atom, std::string>,
+  caf::reacts_to<tick_atom, uint64_t>, caf::reacts_to<node_result>,
+  caf::replies_to<status_atom>::with<uint32_t>>;
 
 /// What a worker needs of its dispatcher (a subset of the dispatcher's
 /// interface, so a worker can also serve a remote scheduler's gateway).

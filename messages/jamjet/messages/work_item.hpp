@@ -3,7 +3,9 @@
 // Work items: one per scheduled node, leased to workers.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <caf/meta/type_name.hpp>
 
@@ -27,6 +29,9 @@ enum class item_status : uint8_t {
 };
 
 std::string to_string(item_status x);
+
+/// The status named `text` (as `to_string` writes it); none for other text.
+std::optional<item_status> parse_item_status(std::string_view text);
 
 /// A unit of work for one node of one execution. Retries reuse the item.
 struct work_item {
