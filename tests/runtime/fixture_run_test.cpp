@@ -10,7 +10,7 @@
 
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
-#include "temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

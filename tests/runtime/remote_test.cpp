@@ -1,6 +1,6 @@
 // Scheduler, workers and clients over TCP on 127.0.0.1, in one process:
-// the protocol, access control and bad peers. (tests/distributed_test.cpp
-// runs them as separate processes.)
+// the protocol, access control and bad peers.
+// (tests/system/distributed_test.cpp runs them as separate processes.)
 
 #include <catch2/catch.hpp>
 

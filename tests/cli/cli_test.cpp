@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jamjet/support/subprocess.hpp"
-#include "temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;
