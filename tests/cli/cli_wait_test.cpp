@@ -9,10 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_paths.hpp"
 #include "jamjet/support/subprocess.hpp"
-#include "temp_dir.hpp"
+#include "testing/contains.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::contains;
+using jamjet::testing::fixture;
 using json = nlohmann::json;
 using jamjet::testing::temp_dir;
 
@@ -27,14 +31,6 @@ subprocess_result cli(std::vector<std::string> args,
   opts.timeout = std::chrono::seconds{120};
   opts.cancelled = std::move(kill);
   return run_subprocess(opts);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-std::string fixture(const std::string& name) {
-  return std::string{JAMJET_FIXTURE_DIR} + "/" + name;
 }
 
 /// The id of the only execution in `db`, once it has `n` events or more.

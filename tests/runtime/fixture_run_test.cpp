@@ -4,26 +4,21 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
-#include "temp_dir.hpp"
+#include "testing/files.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::read_file;
 using json = nlohmann::json;
 
 namespace {
 
 std::string read_fixture(const std::string& name) {
-  std::ifstream in{std::string{JAMJET_FIXTURE_DIR} + "/" + name,
-                   std::ios::binary};
-  REQUIRE(in.good());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return read_file(std::string{JAMJET_FIXTURE_DIR} + "/" + name);
 }
 
 /// The execution's events as "kind:node" strings.

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,8 +22,12 @@
 #include "jamjet/messages/command.hpp"
 #include "jamjet/messages/event.hpp"
 #include "jamjet/messages/ir.hpp"
+#include "testing/contains.hpp"
+#include "testing/ir_builder.hpp"
 
 using namespace jamjet;
+using jamjet::testing::contains;
+using jamjet::testing::ir_builder;
 using json = nlohmann::json;
 
 namespace {
@@ -110,10 +115,6 @@ command new_command(int64_t now_ms) {
 
 using names = std::vector<std::string>;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 bool any_contains(const std::vector<std::string>& texts,
                   const std::string& part) {
   for (auto& t : texts)
@@ -164,41 +165,43 @@ const char* cascade_ir = R"({
     {"from": "join", "to": "end"}
   ]})";
 
-/// A wait node `w` of kind `kind` followed by `next`.
-std::string wait_ir(const std::string& kind, const std::string& policy = "null",
-                    const std::string& policies = "{}") {
-  return R"({"workflow_id": "wait", "version": "1", "start_node": "w",
-    "nodes": {
-      "w": {"id": "w", "kind": )" +
-         kind + R"(, "retry_policy": )" + policy + R"(},
-      "next": {"id": "next", "kind": {"type": "tool"}}
-    },
-    "edges": [{"from": "w", "to": "next"}, {"from": "next", "to": "end"}],
-    "retry_policies": )" +
-         policies + "}";
+/// A wait node `w` of kind `kind` followed by `next`; `w` names retry
+/// policy `policy` (none: null) from `policies`.
+std::string wait_ir(const json& kind,
+                    const std::optional<std::string>& policy = std::nullopt,
+                    const json& policies = json::object()) {
+  ir_builder ir{"wait"};
+  ir.node("w", kind);
+  if (policy)
+    ir.retry_policy(*policy);
+  else
+    ir.retry_policy(nullptr);
+  return ir.node("next", "tool")
+    .edge("w", "next")
+    .edge("next", "end")
+    .policies(policies)
+    .dump();
 }
 
-const char* event_wait_kind =
-  R"({"type": "wait", "condition": "external_event",
-      "correlation_key": "k", "timeout_secs": 5})";
+const json event_wait_kind = {{"type", "wait"},
+                              {"condition", "external_event"},
+                              {"correlation_key", "k"},
+                              {"timeout_secs", 5}};
 
-/// An approval `ask` leading to `ok`, and to `fb` when `fallback`.
-std::string approval_ir(bool fallback, const std::string& extra_kind = "") {
-  std::string kind = R"({"type": "human_approval")";
+/// An approval `ask` leading to `ok`, and to `fb` when `fallback`; the
+/// approval's kind has the fields of `extra_kind` too.
+std::string approval_ir(bool fallback,
+                        const json& extra_kind = json::object()) {
+  json kind = {{"type", "human_approval"}};
   if (fallback)
-    kind += R"(, "fallback_node": "fb")";
-  kind += extra_kind + "}";
-  std::string nodes = R"("ask": {"id": "ask", "kind": )" + kind +
-                      R"(}, "ok": {"id": "ok", "kind": {"type": "tool"}})";
-  std::string edges = R"({"from": "ask", "to": "ok"},
-                         {"from": "ok", "to": "end"})";
-  if (fallback) {
-    nodes += R"(, "fb": {"id": "fb", "kind": {"type": "tool"}})";
-    edges += R"(, {"from": "ask", "to": "fb"}, {"from": "fb", "to": "end"})";
-  }
-  return R"({"workflow_id": "approve", "version": "1", "start_node": "ask",
-             "nodes": {)" +
-         nodes + R"(}, "edges": [)" + edges + "]}";
+    kind["fallback_node"] = "fb";
+  kind.update(extra_kind);
+  ir_builder ir{"approve"};
+  ir.node("ask", kind).node("ok", "tool");
+  ir.edge("ask", "ok").edge("ok", "end");
+  if (fallback)
+    ir.node("fb", "tool").edge("ask", "fb").edge("fb", "end");
+  return ir.dump();
 }
 
 /// Runs `planner` on a fresh command and returns it.
@@ -745,7 +748,7 @@ TEST_CASE("an event received before the wait starts completes it",
 
 TEST_CASE("an external-event wait under no_retry fails at its timeout",
           "[routing]") {
-  run r{compile(wait_ir(event_wait_kind, R"("no_retry")"))};
+  run r{compile(wait_ir(event_wait_kind, "no_retry"))};
   r.start();
   auto w = r.rank("w");
   r.fold(plan(0, [&](command& c) { plan_wait_start(r.p, w, c); }));
@@ -767,8 +770,9 @@ TEST_CASE("an external-event wait under no_retry fails at its timeout",
 TEST_CASE("a wait's timeout is retried only for a retryable class",
           "[routing]") {
   run r{compile(wait_ir(
-    event_wait_kind, R"("only_io")",
-    R"({"only_io": {"max_attempts": 5, "retryable_on": ["io_error"]}})"))};
+    event_wait_kind, "only_io",
+    {{"only_io",
+      {{"max_attempts", 5}, {"retryable_on", json::array({"io_error"})}}}}))};
   r.start();
   auto w = r.rank("w");
   r.fold(plan(0, [&](command& c) { plan_wait_start(r.p, w, c); }));
@@ -782,7 +786,7 @@ TEST_CASE("a wait's timeout is retried only for a retryable class",
 TEST_CASE("a timer wait plans its completion once its timer fired",
           "[routing]") {
   run r{compile(
-    wait_ir(R"({"type": "wait", "condition": "timer", "timeout_secs": 2})"))};
+    wait_ir({{"type", "wait"}, {"condition", "timer"}, {"timeout_secs", 2}}))};
   r.start();
   auto w = r.rank("w");
   auto start = plan(500, [&](command& c) { plan_wait_start(r.p, w, c); });
@@ -813,8 +817,10 @@ TEST_CASE("a timer wait plans its completion once its timer fired",
 }
 
 TEST_CASE("an either wait ends on the event or on the timer", "[routing]") {
-  auto g = compile(wait_ir(R"({"type": "wait", "condition": "either",
-                               "correlation_key": "k", "timeout_secs": 3})"));
+  auto g = compile(wait_ir({{"type", "wait"},
+                            {"condition", "either"},
+                            {"correlation_key", "k"},
+                            {"timeout_secs", 3}}));
   run r{g};
   r.start(R"({"keep": 1})");
   auto w = r.rank("w");
@@ -927,7 +933,7 @@ TEST_CASE("an approval with a fallback routes by the decision", "[routing]") {
 }
 
 TEST_CASE("an approval timeout routes to the fallback", "[routing]") {
-  run r{compile(approval_ir(true, R"(, "timeout_secs": 60)"))};
+  run r{compile(approval_ir(true, {{"timeout_secs", 60}}))};
   r.start();
   auto ask = r.rank("ask");
   auto start = plan(1000, [&](command& c) { plan_wait_start(r.p, ask, c); });
@@ -1010,12 +1016,13 @@ std::vector<std::string> problems_of(const std::string& ir_text) {
   return validate(parse_ir(ir_text));
 }
 
-std::string one_node_ir(const std::string& kind,
-                        const std::string& timeouts = "{}") {
-  return R"({"workflow_id": "v", "version": "1", "start_node": "n",
-    "nodes": {"n": {"id": "n", "kind": )" +
-         kind + R"(}}, "edges": [{"from": "n", "to": "end"}], "timeouts": )" +
-         timeouts + "}";
+std::string one_node_ir(const json& kind,
+                        const json& timeouts = json::object()) {
+  return ir_builder{"v"}
+    .node("n", kind)
+    .edge("n", "end")
+    .timeouts(timeouts)
+    .dump();
 }
 
 std::string dump(const std::vector<std::string>& xs) {
@@ -1066,13 +1073,13 @@ TEST_CASE("validate checks the kinds the scheduler reads", "[routing]") {
     CHECK(contains(problems[0], "unknown node 'ghost'"));
   }
   SECTION("a condition node without branches") {
-    auto problems = problems_of(one_node_ir(R"({"type": "condition"})"));
+    auto problems = problems_of(one_node_ir({{"type", "condition"}}));
     INFO(dump(problems));
     CHECK(any_contains(problems, "branches"));
   }
   SECTION("an unknown fallback node") {
     auto problems = problems_of(
-      one_node_ir(R"({"type": "human_approval", "fallback_node": "ghost"})"));
+      one_node_ir({{"type", "human_approval"}, {"fallback_node", "ghost"}}));
     INFO(dump(problems));
     REQUIRE(problems.size() == 1);
     CHECK(contains(problems[0], "fallback_node"));
@@ -1095,7 +1102,7 @@ TEST_CASE("validate checks the kinds the scheduler reads", "[routing]") {
   }
   SECTION("a wait with an unknown condition") {
     auto problems = problems_of(one_node_ir(
-      R"({"type": "wait", "condition": "sometimes", "timeout_secs": 5})"));
+      {{"type", "wait"}, {"condition", "sometimes"}, {"timeout_secs", 5}}));
     INFO(dump(problems));
     REQUIRE_FALSE(problems.empty());
     CHECK(any_contains(problems, "\"sometimes\""));
@@ -1103,61 +1110,58 @@ TEST_CASE("validate checks the kinds the scheduler reads", "[routing]") {
   }
   SECTION("a wait without a condition") {
     auto problems =
-      problems_of(one_node_ir(R"({"type": "wait", "timeout_secs": 5})"));
+      problems_of(one_node_ir({{"type", "wait"}, {"timeout_secs", 5}}));
     INFO(dump(problems));
     CHECK(any_contains(problems, "kind.condition"));
   }
   SECTION("timer waits without timeout_secs") {
     for (auto what : {"timer", "either"}) {
-      auto problems = problems_of(one_node_ir(
-        std::string{R"({"type": "wait", "condition": ")"} + what + "\"}"));
+      auto problems =
+        problems_of(one_node_ir({{"type", "wait"}, {"condition", what}}));
       INFO(what << dump(problems));
       REQUIRE(problems.size() == 1);
       CHECK(contains(problems[0], "timeout_secs"));
     }
     // An event wait needs no deadline.
-    CHECK(problems_of(one_node_ir(R"({"type": "wait",
-                                      "condition": "external_event"})"))
+    CHECK(problems_of(
+            one_node_ir({{"type", "wait"}, {"condition", "external_event"}}))
             .empty());
   }
   SECTION("timeout_secs that are not whole seconds") {
-    for (auto value : {"-5", "2.5", "\"10\""}) {
-      auto problems = problems_of(
-        one_node_ir(std::string{R"({"type": "wait", "condition": "timer",
-                                    "timeout_secs": )"} +
-                    value + "}"));
+    for (const json& value : {json(-5), json(2.5), json("10")}) {
+      auto problems = problems_of(one_node_ir(
+        {{"type", "wait"}, {"condition", "timer"}, {"timeout_secs", value}}));
       INFO(value << dump(problems));
       CHECK(any_contains(problems, "kind.timeout_secs must be whole seconds"));
     }
     // {"secs", "nanos"} is a duration too.
-    CHECK(problems_of(one_node_ir(R"({"type": "wait", "condition": "timer",
-                                      "timeout_secs": {"secs": 3,
-                                                       "nanos": 0}})"))
-            .empty());
+    CHECK(
+      problems_of(one_node_ir({{"type", "wait"},
+                               {"condition", "timer"},
+                               {"timeout_secs", {{"secs", 3}, {"nanos", 0}}}}))
+        .empty());
   }
   SECTION("timeouts with a negative or fractional value") {
-    auto kind = R"({"type": "tool"})";
-    auto negative =
-      problems_of(one_node_ir(kind, R"({"workflow_timeout": -30})"));
+    const json kind = {{"type", "tool"}};
+    auto negative = problems_of(one_node_ir(kind, {{"workflow_timeout", -30}}));
     INFO(dump(negative));
     REQUIRE(negative.size() == 1);
     CHECK(contains(negative[0], "timeouts.workflow_timeout"));
     CHECK(contains(negative[0], "-30"));
-    auto fractional =
-      problems_of(one_node_ir(kind, R"({"node_timeout": 1.5})"));
+    auto fractional = problems_of(one_node_ir(kind, {{"node_timeout", 1.5}}));
     INFO(dump(fractional));
     REQUIRE(fractional.size() == 1);
     CHECK(contains(fractional[0], "timeouts.node_timeout"));
-    auto approval =
-      problems_of(one_node_ir(kind, R"({"approval_timeout": -1})"));
+    auto approval = problems_of(one_node_ir(kind, {{"approval_timeout", -1}}));
     CHECK(any_contains(approval, "timeouts.approval_timeout"));
     auto heartbeat =
-      problems_of(one_node_ir(kind, R"({"heartbeat_interval": 0.25})"));
+      problems_of(one_node_ir(kind, {{"heartbeat_interval", 0.25}}));
     CHECK(any_contains(heartbeat, "timeouts.heartbeat_interval"));
     // Whole seconds, durations and nulls are fine.
-    CHECK(problems_of(one_node_ir(kind, R"({"workflow_timeout": 30,
-        "node_timeout": {"secs": 5, "nanos": 500000000},
-        "approval_timeout": null})"))
+    CHECK(problems_of(one_node_ir(kind, {{"workflow_timeout", 30},
+                                         {"node_timeout",
+                                          {{"secs", 5}, {"nanos", 500000000}}},
+                                         {"approval_timeout", nullptr}}))
             .empty());
   }
 }

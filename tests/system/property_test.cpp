@@ -2,12 +2,12 @@
 // threads, random caps, random handler delays, slot and inline handlers,
 // transient and terminal failures). After each execution the promises of the
 // design (section 3) that a crash-free run can show are checked twice: from
-// the committed event log (tests/invariants.hpp) and from the handlers' own
-// record of what ran when. Crash recovery and fencing of stale results need
+// the committed event log (tests/system/invariants.hpp) and from the handlers'
+// own record of what ran when. Crash recovery and fencing of stale results need
 // faults injected and are tested elsewhere.
 //
 // Reproduce a failure with the seed it prints:
-//   JAMJET_PROPERTY_SEED=<seed> jamjet_tests "[property]"
+//   JAMJET_PROPERTY_SEED=<seed> jamjet_tests_system "[property]"
 // Run more rounds (a soak) with JAMJET_PROPERTY_SCALE=<n> (default 1).
 
 #include <catch2/catch.hpp>

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "jamjet/messages/error.hpp"
+#include "testing/files.hpp"
 
 #ifndef JAMJET_FIXTURE_DIR
 #error "JAMJET_FIXTURE_DIR must name the directory of the JamJet IR files"
@@ -17,17 +18,12 @@
 
 using json = nlohmann::json;
 using namespace jamjet;
+using jamjet::testing::read_file;
 
 namespace {
 
 std::string read_fixture(const std::string& name) {
-  auto path = std::string{JAMJET_FIXTURE_DIR} + "/" + name;
-  std::ifstream in{path, std::ios::binary};
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return read_file(std::string{JAMJET_FIXTURE_DIR} + "/" + name);
 }
 
 /// Parses `text`, expecting a `bad_input` error; returns its message.

@@ -1,4 +1,5 @@
 #include "jamjet/core/builtin_handlers.hpp"
+#include "testing/contains.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 using namespace jamjet;
+using jamjet::testing::contains;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
@@ -35,10 +37,6 @@ node_context command_ctx(std::vector<std::string> argv,
 
 node_context shell_ctx(const std::string& script, json state = json::object()) {
   return command_ctx({"sh", "-c", script}, std::move(state));
-}
-
-bool contains(const std::string& str, const std::string& part) {
-  return str.find(part) != std::string::npos;
 }
 
 } // namespace

@@ -18,7 +18,7 @@
 #include "invariants.hpp"
 #include "jamjet/store/sqlite_store.hpp"
 #include "jamjet/support/subprocess.hpp"
-#include "temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using jamjet::testing::temp_dir;

@@ -1,7 +1,7 @@
 #pragma once
 
 // A scratch directory for one test, removed with everything in it when the
-// test ends. Header-only: the test build compiles only `*_test.cpp` files.
+// test ends. Header-only.
 
 #include <filesystem>
 #include <fstream>

@@ -6,8 +6,10 @@
 #include <thread>
 
 #include "jamjet/runtime.hpp"
+#include "patch_handler.hpp"
 
 using namespace jamjet;
+using jamjet::testing::patch_handler;
 using json = nlohmann::json;
 
 namespace {
@@ -16,12 +18,6 @@ const char* linear_ir = R"({"workflow_id":"lin","version":"1","start_node":"a",
   "nodes":{"a":{"id":"a","kind":{"type":"tool","patch":{"x":1}}},
            "b":{"id":"b","kind":{"type":"tool","patch":{"y":2}}}},
   "edges":[{"from":"a","to":"b"},{"from":"b","to":"end"}]})";
-
-/// A handler returning the node's `kind.patch` as output and state patch.
-node_outcome patch_handler(const node_context& ctx) {
-  auto patch = ctx.node["kind"].value("patch", json::object());
-  return node_outcome::success(patch, patch);
-}
 
 std::vector<std::string> kinds_of(const std::vector<event>& events) {
   std::vector<std::string> result;

@@ -10,7 +10,7 @@
 #include "jamjet/messages/error.hpp"
 #include "jamjet/store/memory_store.hpp"
 #include "jamjet/store/sqlite_store.hpp"
-#include "temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using jamjet::testing::temp_dir;

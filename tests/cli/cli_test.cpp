@@ -11,10 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_paths.hpp"
 #include "jamjet/support/subprocess.hpp"
-#include "temp_dir.hpp"
+#include "testing/contains.hpp"
+#include "testing/ir_builder.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::bad;
+using jamjet::testing::contains;
+using jamjet::testing::example;
+using jamjet::testing::fixture;
+using jamjet::testing::ir_builder;
 using json = nlohmann::json;
 using jamjet::testing::temp_dir;
 
@@ -29,22 +37,6 @@ subprocess_result jamjet_cli(std::vector<std::string> args,
   opts.stdin_data = stdin_data;
   opts.timeout = std::chrono::seconds{120};
   return run_subprocess(opts);
-}
-
-std::string bad(const std::string& name) {
-  return std::string{JAMJET_BAD_FIXTURE_DIR} + "/" + name;
-}
-
-std::string fixture(const std::string& name) {
-  return std::string{JAMJET_FIXTURE_DIR} + "/" + name;
-}
-
-std::string example(const std::string& name) {
-  return std::string{JAMJET_EXAMPLES_DIR} + "/workflows/" + name;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 } // namespace
@@ -229,13 +221,16 @@ TEST_CASE("a dead letter is listed, redriven and resumed to completion",
   temp_dir dir;
   auto db = dir.path + "/j.db";
   auto flag = dir.path + "/fixed";
-  auto wf = dir.write("wf.json", R"({"workflow_id":"f","version":"1",
-    "start_node":"a","nodes":{
-      "a":{"id":"a","kind":{"type":"command","argv":["sh","-c",
-           "test -f )" + flag + R"( && echo '{\"a\":1}' || exit 4"]},
-           "retry_policy":"no_retry"},
-      "b":{"id":"b","kind":{"type":"noop","state_patch":{"b":1}}}},
-    "edges":[{"from":"a","to":"b"},{"from":"b","to":"end"}]})");
+  auto script = "test -f " + flag + R"( && echo '{"a":1}' || exit 4)";
+  auto wf = dir.write(
+    "wf.json",
+    ir_builder{"f"}
+      .node("a", {{"type", "command"}, {"argv", {"sh", "-c", script}}})
+      .retry_policy("no_retry")
+      .node("b", {{"type", "noop"}, {"state_patch", {{"b", 1}}}})
+      .edge("a", "b")
+      .edge("b", "end")
+      .dump());
   CHECK(jamjet_cli({"run", wf, "--db", db}).exit_code == 1);
   auto dlq = jamjet_cli({"dlq", "list", "--db", db});
   REQUIRE(dlq.exit_code == 0);

@@ -7,6 +7,7 @@
 
 #include "jamjet/core/workflow_registry.hpp"
 #include "jamjet/messages/error.hpp"
+#include "testing/ir_builder.hpp"
 
 using namespace jamjet;
 
@@ -15,9 +16,10 @@ namespace {
 /// A one-node workflow `id` at `version` whose node has kind `kind`.
 std::string one_node(const std::string& id, const std::string& version,
                      const std::string& kind = "tool") {
-  return R"({"workflow_id":")" + id + R"(","version":")" + version +
-         R"(","start_node":"a","nodes":{"a":{"id":"a","kind":{"type":")" +
-         kind + R"("}}},"edges":[{"from":"a","to":"end"}]})";
+  return jamjet::testing::ir_builder{id, version}
+    .node("a", kind)
+    .edge("a", "end")
+    .dump();
 }
 
 /// The code and message of a lookup that must fail.

@@ -2,8 +2,6 @@
 
 #include "jamjet/core/validate.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "jamjet/messages/error.hpp"
+#include "testing/files.hpp"
 
 #ifndef JAMJET_FIXTURE_DIR
 #error "JAMJET_FIXTURE_DIR must name the directory of the JamJet IR files"
@@ -22,19 +21,11 @@
 #endif
 
 using namespace jamjet;
+using jamjet::testing::read_file;
 
 namespace {
 
 using edge_list = std::vector<std::pair<std::string, std::string>>;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 /// An IR with tool nodes `ids`, unconditional `edges` and the first id as the
 /// start node.

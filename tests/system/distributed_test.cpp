@@ -17,7 +17,7 @@
 
 #include "jamjet/messages/event_json.hpp"
 #include "jamjet/support/subprocess.hpp"
-#include "temp_dir.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;

@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "jamjet/core/condition.hpp"
+#include "testing/contains.hpp"
 
 using namespace jamjet;
+using jamjet::testing::contains;
 using json = nlohmann::json;
 
 namespace {
@@ -36,10 +38,6 @@ std::string malformed(const std::string& expr, const json& state = {}) {
   REQUIRE(why.has_value());
   CHECK(*why == problem);
   return problem;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 } // namespace

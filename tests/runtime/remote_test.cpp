@@ -1,6 +1,6 @@
 // Scheduler, workers and clients over TCP on 127.0.0.1, in one process:
-// the protocol, access control and bad peers. (tests/distributed_test.cpp
-// runs them as separate processes.)
+// the protocol, access control and bad peers.
+// (tests/system/distributed_test.cpp runs them as separate processes.)
 
 #include <catch2/catch.hpp>
 
@@ -14,8 +14,10 @@
 #include "jamjet/messages/wire.hpp"
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
+#include "patch_handler.hpp"
 
 using namespace jamjet;
+using jamjet::testing::patch_handler;
 using json = nlohmann::json;
 
 namespace {
@@ -27,11 +29,6 @@ const char* fan_ir = R"({"workflow_id":"fan","version":"1","start_node":"a",
            "d":{"id":"d","kind":{"type":"tool","patch":{"d":1}}}},
   "edges":[{"from":"a","to":"b"},{"from":"a","to":"c"},{"from":"b","to":"d"},
            {"from":"c","to":"d"},{"from":"d","to":"end"}]})";
-
-node_outcome patch_handler(const node_context& ctx) {
-  auto patch = ctx.node["kind"].value("patch", json::object());
-  return node_outcome::success(patch, patch);
-}
 
 /// A scheduler-only runtime listening on a free loopback port.
 runtime_config scheduler_only(const std::string& token = {}) {

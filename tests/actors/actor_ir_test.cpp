@@ -6,18 +6,20 @@
 
 #include "actor_fixture.hpp"
 #include "jamjet/messages/ir.hpp"
+#include "testing/ir_builder.hpp"
 
 using namespace jamjet;
 using namespace jamjet::testing;
 using namespace std::chrono_literals;
+using json = nlohmann::json;
 
 namespace {
 
-/// One-node workflow around `node_json`, with extra top-level fields.
-std::string one_node(const std::string& node_json,
-                     const std::string& extra = "") {
-  return R"({"workflow_id":"w","version":"1","start_node":"n","nodes":{"n":)" +
-         node_json + R"(},"edges":[{"from":"n","to":"end"}])" + extra + "}";
+/// Workflow `workflow_id` of one node `n` of kind `kind`, then the end.
+ir_builder one_node(json kind, const std::string& workflow_id = "w") {
+  ir_builder ir{workflow_id};
+  ir.node("n", std::move(kind)).edge("n", "end");
+  return ir;
 }
 
 std::string ok_of(const fixture::answer& a) {
@@ -31,10 +33,15 @@ std::string ok_of(const fixture::answer& a) {
 TEST_CASE("retries wait exactly the policy's delays", "[actors][retry]") {
   fixture f;
   auto log = f.add_worker("w1", 1);
-  f.register_workflow(
-    one_node(R"({"id":"n","kind":{"type":"tool"},"retry_policy":"lin"})",
-             R"(,"retry_policies":{"lin":{"max_attempts":4,"backoff":"linear",
-       "initial_delay":2,"max_delay":5,"jitter":false,"retryable_on":[]}})"));
+  f.register_workflow(one_node({{"type", "tool"}})
+                        .retry_policy("lin")
+                        .policy("lin", {{"max_attempts", 4},
+                                        {"backoff", "linear"},
+                                        {"initial_delay", 2},
+                                        {"max_delay", 5},
+                                        {"jitter", false},
+                                        {"retryable_on", json::array()}})
+                        .dump());
   f.start("w", "e1");
   REQUIRE(log->items.size() == 1);
   // Linear from 2 s, capped at 5 s: 2 s, 4 s, 5 s.
@@ -61,8 +68,8 @@ TEST_CASE("only the error classes a policy lists are retried",
           "[actors][retry]") {
   fixture f;
   auto log = f.add_worker("w1", 1);
-  f.register_workflow(one_node(
-    R"({"id":"n","kind":{"type":"model"},"retry_policy":"llm_default"})"));
+  f.register_workflow(
+    one_node({{"type", "model"}}).retry_policy("llm_default").dump());
   SECTION("a listed class is retried") {
     f.start("w", "e1");
     f.fail(log->items.back(), "429", true, "rate_limit");
@@ -105,8 +112,7 @@ TEST_CASE("a node past its timeout is cut off though it heartbeats",
           "[actors][timeout]") {
   fixture f;
   auto log = f.add_worker("w1", 1);
-  f.register_workflow(
-    one_node(R"({"id":"n","kind":{"type":"tool"},"node_timeout_secs":3})"));
+  f.register_workflow(one_node({{"type", "tool"}}).node_timeout(3).dump());
   f.start("w", "e1");
   REQUIRE(log->items.size() == 1);
   auto first = log->items[0];
@@ -166,8 +172,8 @@ TEST_CASE("a workflow that ends in time disarms its timeout",
           "[actors][timeout]") {
   fixture f;
   auto log = f.add_worker("w1", 1);
-  f.register_workflow(one_node(R"({"id":"n","kind":{"type":"tool"}})",
-                               R"(,"timeouts":{"workflow_timeout":5})"));
+  f.register_workflow(
+    one_node({{"type", "tool"}}).timeouts({{"workflow_timeout", 5}}).dump());
   f.start("w", "e1");
   f.complete(log->items[0]);
   CHECK(f.status("e1") == "completed");
@@ -178,8 +184,9 @@ TEST_CASE("a workflow that ends in time disarms its timeout",
 
 TEST_CASE("a timer wait completes when its timer fires", "[actors][wait]") {
   fixture f;
-  f.register_workflow(one_node(
-    R"({"id":"n","kind":{"type":"wait","condition":"timer","timeout_secs":10}})"));
+  f.register_workflow(
+    one_node({{"type", "wait"}, {"condition", "timer"}, {"timeout_secs", 10}})
+      .dump());
   f.start("w", "e1");
   auto created = f.events_of<timer_created>("e1");
   REQUIRE(created.size() == 1);
@@ -197,9 +204,11 @@ TEST_CASE("a timer wait completes when its timer fires", "[actors][wait]") {
 TEST_CASE("an external event completes its wait node with the payload",
           "[actors][wait]") {
   fixture f;
-  f.register_workflow(one_node(
-    R"({"id":"n","kind":{"type":"wait","condition":"external_event",
-        "correlation_key":"paid","timeout_secs":60}})"));
+  f.register_workflow(one_node({{"type", "wait"},
+                                {"condition", "external_event"},
+                                {"correlation_key", "paid"},
+                                {"timeout_secs", 60}})
+                        .dump());
   f.start("w", "e1");
   SECTION("the right key") {
     CHECK(ok_of(f.signal("e1", "paid", R"({"amount":5})")) == "ok");
@@ -245,9 +254,9 @@ TEST_CASE("approvals complete, reject or time out human_approval nodes",
                "no":{"id":"no","kind":{"type":"tool"}}},
       "edges":[{"from":"ask","to":"yes"},{"from":"ask","to":"no"},
                {"from":"yes","to":"end"},{"from":"no","to":"end"}]})");
-  f.register_workflow(one_node(
-    R"({"id":"n","kind":{"type":"human_approval","description":"ok?"}})",
-    R"(,"workflow_id":"strict")"));
+  f.register_workflow(
+    one_node({{"type", "human_approval"}, {"description", "ok?"}}, "strict")
+      .dump());
   f.start("w", "e1");
   CHECK(log->items.empty());
   SECTION("approved: the normal path runs, the fallback is skipped") {
@@ -289,9 +298,10 @@ TEST_CASE("approvals complete, reject or time out human_approval nodes",
 TEST_CASE("cancelling a waiting execution cancels its wait and timers",
           "[actors][cancel]") {
   fixture f;
-  f.register_workflow(one_node(
-    R"({"id":"n","kind":{"type":"wait","condition":"timer","timeout_secs":10}})",
-    R"(,"timeouts":{"workflow_timeout":100})"));
+  f.register_workflow(
+    one_node({{"type", "wait"}, {"condition", "timer"}, {"timeout_secs", 10}})
+      .timeouts({{"workflow_timeout", 100}})
+      .dump());
   f.start("w", "e1");
   caf::anon_send(f.s.supervisor, cancel_atom::value, std::string{"e1"},
                  std::string{"no longer needed"});
