@@ -166,105 +166,125 @@ fold_status progress::fold(const event& e) {
   if (e.sequence != last_seq_ + 1)
     return fold_status::gap;
   last_seq_ = e.sequence;
-  auto on = [this](auto& x) {
-    using T = std::decay_t<decltype(x)>;
-    if constexpr (std::is_same_v<T, workflow_started>) {
-      phase_ = execution_phase::running;
-      auto input = nlohmann::json::parse(x.initial_input, nullptr, false);
-      state_ = input.is_object() ? std::move(input) : nlohmann::json::object();
-    } else if constexpr (std::is_same_v<T, workflow_completed>) {
-      phase_ = execution_phase::completed;
-    } else if constexpr (std::is_same_v<T, workflow_failed>) {
-      phase_ = execution_phase::failed;
-    } else if constexpr (std::is_same_v<T, workflow_cancelled>) {
-      phase_ = execution_phase::cancelled;
-    } else if constexpr (std::is_same_v<T, node_scheduled>) {
-      auto r = rank(x.node_id);
-      if (r >= 0 && nodes_[r] == node_state::pending) {
-        nodes_[r] = node_state::scheduled;
-        ready_.erase(static_cast<uint32_t>(r));
-        ++in_flight_;
-      }
-    } else if constexpr (std::is_same_v<T, node_completed>) {
-      auto r = rank(x.node_id);
-      if (r >= 0 && nodes_[r] != node_state::completed &&
-          nodes_[r] != node_state::skipped) {
-        auto rk = static_cast<uint32_t>(r);
-        auto& node = graph_->node(rk);
-        auto patch = nlohmann::json::parse(x.state_patch, nullptr, false);
-        if (!patch.is_discarded() && !patch.is_null())
-          state_.merge_patch(patch);
-        if (node.spec.role == node_role::wait) {
-          // An event that arrived for it is consumed by its completion.
-          auto i = inbox_.find(node.spec.correlation_key);
-          if (i != inbox_.end() && node.spec.wait != wait_kind::timer) {
-            i->second.pop_front();
-            if (i->second.empty())
-              inbox_.erase(i);
-          }
-        }
-        decisions_.erase(rk);
-        settle(rk, node_state::completed);
-        decide_edges(rk, x.output);
-      }
-    } else if constexpr (std::is_same_v<T, node_failed>) {
-      auto r = rank(x.node_id);
-      if (r >= 0 && nodes_[r] != node_state::failed) {
-        auto rk = static_cast<uint32_t>(r);
-        decisions_.erase(rk);
-        if (!x.retryable) {
-          failures_.emplace_back(rk,
-                                 "node '" + x.node_id + "' failed: " + x.error);
-          settle(rk, node_state::failed);
-        } else if (graph_->node(rk).spec.role != node_role::work) {
-          ++retries_[rk];
-        }
-      }
-    } else if constexpr (std::is_same_v<T, node_redriven>) {
-      auto r = rank(x.node_id);
-      if (r >= 0 && nodes_[r] == node_state::failed) {
-        // Back in its queue: in flight again, and the execution with it.
-        auto rank = static_cast<uint32_t>(r);
-        nodes_[rank] = node_state::scheduled;
-        ++in_flight_;
-        failures_.erase(
-          std::remove_if(failures_.begin(), failures_.end(),
-                         [rank](auto& f) { return f.first == rank; }),
-          failures_.end());
-        phase_ = execution_phase::running;
-      }
-    } else if constexpr (std::is_same_v<T, node_skipped>) {
-      auto r = rank(x.node_id);
-      if (r >= 0)
-        settle(static_cast<uint32_t>(r), node_state::skipped);
-    } else if constexpr (std::is_same_v<T, node_cancelled>) {
-      auto r = rank(x.node_id);
-      if (r >= 0)
-        settle(static_cast<uint32_t>(r), node_state::cancelled);
-    } else if constexpr (std::is_same_v<T, timer_created>) {
-      auto& t = timers_[x.node_id];
-      ++t.first;
-      t.second = false;
-    } else if constexpr (std::is_same_v<T, timer_fired>) {
-      auto i = timers_.find(x.node_id);
-      if (i != timers_.end())
-        i->second.second = true;
-    } else if constexpr (std::is_same_v<T, external_event_received>) {
-      inbox_[x.correlation_key].push_back(x.payload);
-    } else if constexpr (std::is_same_v<T, approval_received>) {
-      auto r = rank(x.node_id);
-      if (r >= 0 && nodes_[r] != node_state::completed &&
-          nodes_[r] != node_state::failed)
-        decisions_[static_cast<uint32_t>(r)] = approval_decision{
-          x.decision == "approved", x.user_id,
-          x.comment ? std::optional<std::string>{*x.comment} : std::nullopt,
-          x.state_patch};
-    }
-    // node_started, retry_scheduled and opaque kinds do not change which
-    // nodes are done.
-  };
-  caf::visit(on, const_cast<event_kind&>(e.kind));
+  e.kind.apply<void>([this](const auto& x) { on(x); });
   return fold_status::applied;
+}
+
+void progress::on(const workflow_started& x) {
+  phase_ = execution_phase::running;
+  auto input = nlohmann::json::parse(x.initial_input, nullptr, false);
+  state_ = input.is_object() ? std::move(input) : nlohmann::json::object();
+}
+
+void progress::on(const workflow_completed&) {
+  phase_ = execution_phase::completed;
+}
+
+void progress::on(const workflow_failed&) {
+  phase_ = execution_phase::failed;
+}
+
+void progress::on(const workflow_cancelled&) {
+  phase_ = execution_phase::cancelled;
+}
+
+void progress::on(const node_scheduled& x) {
+  auto r = rank(x.node_id);
+  if (r >= 0 && nodes_[r] == node_state::pending) {
+    nodes_[r] = node_state::scheduled;
+    ready_.erase(static_cast<uint32_t>(r));
+    ++in_flight_;
+  }
+}
+
+void progress::on(const node_completed& x) {
+  auto r = rank(x.node_id);
+  if (r < 0 || nodes_[r] == node_state::completed ||
+      nodes_[r] == node_state::skipped)
+    return;
+  auto rk = static_cast<uint32_t>(r);
+  auto& node = graph_->node(rk);
+  auto patch = nlohmann::json::parse(x.state_patch, nullptr, false);
+  if (!patch.is_discarded() && !patch.is_null())
+    state_.merge_patch(patch);
+  if (node.spec.role == node_role::wait) {
+    // An event that arrived for it is consumed by its completion.
+    auto i = inbox_.find(node.spec.correlation_key);
+    if (i != inbox_.end() && node.spec.wait != wait_kind::timer) {
+      i->second.pop_front();
+      if (i->second.empty())
+        inbox_.erase(i);
+    }
+  }
+  decisions_.erase(rk);
+  settle(rk, node_state::completed);
+  decide_edges(rk, x.output);
+}
+
+void progress::on(const node_failed& x) {
+  auto r = rank(x.node_id);
+  if (r < 0 || nodes_[r] == node_state::failed)
+    return;
+  auto rk = static_cast<uint32_t>(r);
+  decisions_.erase(rk);
+  if (!x.retryable) {
+    failures_.emplace_back(rk, "node '" + x.node_id + "' failed: " + x.error);
+    settle(rk, node_state::failed);
+  } else if (graph_->node(rk).spec.role != node_role::work) {
+    ++retries_[rk];
+  }
+}
+
+void progress::on(const node_redriven& x) {
+  auto r = rank(x.node_id);
+  if (r < 0 || nodes_[r] != node_state::failed)
+    return;
+  // Back in its queue: in flight again, and the execution with it.
+  auto rk = static_cast<uint32_t>(r);
+  nodes_[rk] = node_state::scheduled;
+  ++in_flight_;
+  failures_.erase(std::remove_if(failures_.begin(), failures_.end(),
+                                 [rk](auto& f) { return f.first == rk; }),
+                  failures_.end());
+  phase_ = execution_phase::running;
+}
+
+void progress::on(const node_skipped& x) {
+  auto r = rank(x.node_id);
+  if (r >= 0)
+    settle(static_cast<uint32_t>(r), node_state::skipped);
+}
+
+void progress::on(const node_cancelled& x) {
+  auto r = rank(x.node_id);
+  if (r >= 0)
+    settle(static_cast<uint32_t>(r), node_state::cancelled);
+}
+
+void progress::on(const timer_created& x) {
+  auto& t = timers_[x.node_id];
+  ++t.first;
+  t.second = false;
+}
+
+void progress::on(const timer_fired& x) {
+  auto i = timers_.find(x.node_id);
+  if (i != timers_.end())
+    i->second.second = true;
+}
+
+void progress::on(const external_event_received& x) {
+  inbox_[x.correlation_key].push_back(x.payload);
+}
+
+void progress::on(const approval_received& x) {
+  auto r = rank(x.node_id);
+  if (r >= 0 && nodes_[r] != node_state::completed &&
+      nodes_[r] != node_state::failed)
+    decisions_[static_cast<uint32_t>(r)] = approval_decision{
+      x.decision == "approved", x.user_id,
+      x.comment ? std::optional<std::string>{*x.comment} : std::nullopt,
+      x.state_patch};
 }
 
 std::string progress::snapshot() const {

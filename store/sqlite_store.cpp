@@ -483,35 +483,12 @@ sqlite_store::apply(const std::vector<command>& batch) {
   return results;
 }
 
-caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
-  auto ex = executions_.find(cmd.execution_id);
-  bool exists = ex != executions_.end();
-  bool terminal = exists && ex->second.status != execution_status_code::running;
-  if (auto err = check_events(cmd, exists, terminal))
-    return err;
-  auto ops = apply_item_ops(cmd, [this](const std::string& id) {
-    if (auto i = open_items_.find(id); i != open_items_.end())
-      return std::optional<work_item>{i->second};
-    // Not open: settled, dead or cancelled items live only in the table.
-    auto& s = stmts_->select_item;
-    s.bind(1, id);
-    int rc = SQLITE_OK;
-    std::optional<work_item> found;
-    if (s.row(rc))
-      found = read_item(s);
-    s.reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      fail("cannot read work item", rc);
-    return found;
-  });
-  if (!ops)
-    return std::move(ops.error());
-  auto changed = std::move(*ops);
-  // Valid: write events, execution and items.
-  auto rec = exists ? ex->second : new_execution_record(cmd);
-  // The events as stored text, before anything is written: an event that
-  // cannot be written (JSON fields that are not JSON, text that is not
-  // UTF-8) refuses this command only, never the store.
+namespace {
+
+/// The events as stored text, before anything is written: an event that
+/// cannot be written (JSON fields that are not JSON, text that is not
+/// UTF-8) refuses its command only, never the store.
+caf::expected<std::vector<std::string>> event_texts(const command& cmd) {
   std::vector<std::string> texts;
   texts.reserve(cmd.events.size());
   try {
@@ -521,7 +498,56 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
     return make_error(error_code::bad_input,
                       std::string{"event cannot be stored: "} + bad.what());
   }
+  return texts;
+}
+
+} // namespace
+
+caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
+  auto ex = executions_.find(cmd.execution_id);
+  bool exists = ex != executions_.end();
+  bool terminal = exists && ex->second.status != execution_status_code::running;
+  if (auto err = check_events(cmd, exists, terminal))
+    return err;
+  auto ops = apply_item_ops(
+    cmd, [this](const std::string& id) { return find_item(id); });
+  if (!ops)
+    return std::move(ops.error());
+  auto texts = event_texts(cmd);
+  if (!texts)
+    return std::move(texts.error());
+  // Valid: write events, execution and items, then update the caches.
+  auto changed = std::move(*ops);
+  auto rec = exists ? ex->second : new_execution_record(cmd);
   commit_result result;
+  write_events(cmd, rec, *texts, result);
+  rec.updated_at_ms = cmd.now_ms;
+  write_execution(rec, cmd);
+  write_items(cmd, changed);
+  cache(rec, exists, changed);
+  result.items = std::move(changed);
+  return result;
+}
+
+std::optional<work_item> sqlite_store::find_item(const std::string& id) {
+  if (auto i = open_items_.find(id); i != open_items_.end())
+    return i->second;
+  // Not open: settled, dead or cancelled items live only in the table.
+  auto& s = stmts_->select_item;
+  s.bind(1, id);
+  int rc = SQLITE_OK;
+  std::optional<work_item> found;
+  if (s.row(rc))
+    found = read_item(s);
+  s.reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    fail("cannot read work item", rc);
+  return found;
+}
+
+void sqlite_store::write_events(const command& cmd, execution_record& rec,
+                                const std::vector<std::string>& texts,
+                                commit_result& result) {
   result.events.reserve(cmd.events.size());
   auto& st = *stmts_;
   for (size_t k = 0; k < cmd.events.size(); ++k) {
@@ -538,8 +564,11 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
       fail("cannot append event", rc);
     result.events.emplace_back(std::move(e));
   }
-  rec.updated_at_ms = cmd.now_ms;
-  auto rc = st.upsert_execution.bind(1, rec.id)
+}
+
+void sqlite_store::write_execution(const execution_record& rec,
+                                   const command& cmd) {
+  auto rc = stmts_->upsert_execution.bind(1, rec.id)
               .bind(2, rec.workflow_id)
               .bind(3, rec.workflow_version)
               .bind(4, to_string(rec.status))
@@ -555,26 +584,31 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
               .run();
   if (rc != SQLITE_DONE)
     fail("cannot write execution", rc);
+}
+
+void sqlite_store::write_items(const command& cmd,
+                               const std::vector<work_item>& changed) {
+  auto& st = *stmts_;
   for (size_t i = 0; i < changed.size(); ++i) {
     auto& x = changed[i];
-    rc = st.upsert_item.bind(1, x.id)
-           .bind(2, x.execution_id)
-           .bind(3, x.node_id)
-           .bind(4, x.queue_type)
-           .bind(5, x.payload)
-           .bind(6, static_cast<int64_t>(x.attempt))
-           .bind(7, static_cast<int64_t>(x.max_attempts))
-           .bind(8, x.created_at_ms)
-           .bind(9, x.lease_expires_at_ms)
-           .bind(10, x.worker_id)
-           .bind(11, x.tenant_id)
-           .bind(12, x.not_before_ms)
-           .bind(13, static_cast<int64_t>(x.fence))
-           .bind(14, to_string(x.status))
-           .bind(15, x.retry)
-           .bind(16, static_cast<int64_t>(x.timeout_ms))
-           .bind(17, static_cast<int64_t>(x.lease_ms))
-           .run();
+    auto rc = st.upsert_item.bind(1, x.id)
+                .bind(2, x.execution_id)
+                .bind(3, x.node_id)
+                .bind(4, x.queue_type)
+                .bind(5, x.payload)
+                .bind(6, static_cast<int64_t>(x.attempt))
+                .bind(7, static_cast<int64_t>(x.max_attempts))
+                .bind(8, x.created_at_ms)
+                .bind(9, x.lease_expires_at_ms)
+                .bind(10, x.worker_id)
+                .bind(11, x.tenant_id)
+                .bind(12, x.not_before_ms)
+                .bind(13, static_cast<int64_t>(x.fence))
+                .bind(14, to_string(x.status))
+                .bind(15, x.retry)
+                .bind(16, static_cast<int64_t>(x.timeout_ms))
+                .bind(17, static_cast<int64_t>(x.lease_ms))
+                .run();
     if (rc != SQLITE_DONE)
       fail("cannot write work item", rc);
     if (x.status == item_status::dead) {
@@ -591,9 +625,14 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
         fail("cannot remove dead letter", rc);
     }
   }
-  // The caches follow; `apply` restores them if the transaction fails.
-  undo_executions_.emplace_back(rec.id, exists ? std::optional{ex->second}
-                                               : std::nullopt);
+}
+
+void sqlite_store::cache(const execution_record& rec, bool existed,
+                         const std::vector<work_item>& changed) {
+  // `apply` restores the previous entries if the transaction fails.
+  auto ex = executions_.find(rec.id);
+  undo_executions_.emplace_back(rec.id, existed ? std::optional{ex->second}
+                                                : std::nullopt);
   executions_[rec.id] = rec;
   for (auto& x : changed) {
     auto old = open_items_.find(x.id);
@@ -605,8 +644,6 @@ caf::expected<commit_result> sqlite_store::apply_one(const command& cmd) {
     else
       open_items_.erase(x.id);
   }
-  result.items = std::move(changed);
-  return result;
 }
 
 std::vector<event> sqlite_store::read_events(const std::string& execution_id,

@@ -187,6 +187,26 @@ class progress {
   const jamjet::graph_ptr& shared_graph() const noexcept { return graph_; }
 
  private:
+  // One fold step per event type. The template takes the events that do
+  // not change which nodes are done (node_started, retry_scheduled and the
+  // kinds the runtime does not act on).
+  void on(const workflow_started& x);
+  void on(const workflow_completed& x);
+  void on(const workflow_failed& x);
+  void on(const workflow_cancelled& x);
+  void on(const node_scheduled& x);
+  void on(const node_completed& x);
+  void on(const node_failed& x);
+  void on(const node_redriven& x);
+  void on(const node_skipped& x);
+  void on(const node_cancelled& x);
+  void on(const timer_created& x);
+  void on(const timer_fired& x);
+  void on(const external_event_received& x);
+  void on(const approval_received& x);
+  template <class Event>
+  void on(const Event&) {}
+
   void settle(uint32_t rank, node_state to);
   void decide_edges(uint32_t rank, const std::string& output);
   void decide(uint32_t edge, bool live);

@@ -106,6 +106,15 @@ class sqlite_store : public store {
   void init_schema();
   void load_caches();
   caf::expected<commit_result> apply_one(const command& cmd);
+  // The steps of `apply_one`, once the command is known to be valid.
+  std::optional<work_item> find_item(const std::string& id);
+  void write_events(const command& cmd, execution_record& rec,
+                    const std::vector<std::string>& texts,
+                    commit_result& result);
+  void write_execution(const execution_record& rec, const command& cmd);
+  void write_items(const command& cmd, const std::vector<work_item>& changed);
+  void cache(const execution_record& rec, bool existed,
+             const std::vector<work_item>& changed);
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what, int rc);
 
