@@ -317,6 +317,11 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
   if (rc != SQLITE_OK)
     st->fail("cannot open store", rc);
   sqlite3_extended_result_codes(st->db_, 0);
+  // Other processes write to the inbox, an owner may be creating the schema
+  // or switching the journal to WAL, and readers may checkpoint: from the
+  // first statement on, wait for their short transactions (bounded) instead
+  // of failing with SQLITE_BUSY.
+  sqlite3_busy_timeout(st->db_, busy_timeout_ms);
   // Is this a jamjet store, something else, or not SQLite at all?
   {
     sqlite3_stmt* check = nullptr;
@@ -350,9 +355,6 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
       throw error(error_code::store_failure,
                   "'" + path + "' is not a jamjet store (it is empty)");
   }
-  // Other processes write to the inbox (and readers may checkpoint): wait
-  // for their short transactions instead of failing with SQLITE_BUSY.
-  sqlite3_busy_timeout(st->db_, 5000);
   if (!opts.read_only) {
     st->exec("PRAGMA journal_mode = WAL");
     st->exec(opts.synchronous_full ? "PRAGMA synchronous = FULL"
@@ -882,7 +884,7 @@ void sqlite_store::post_inbox(const std::string& path,
     throw error(error_code::store_failure,
                 "cannot open store '" + path + "': " + sqlite3_errstr(rc));
   }
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
   try {
     stmt s{db, "INSERT INTO inbox (execution_id, kind, target, payload, "
                "comment, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "

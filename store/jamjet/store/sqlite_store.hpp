@@ -93,6 +93,10 @@ class sqlite_store : public store {
   /// file is missing or not a jamjet store.
   static void post_inbox(const std::string& path, const inbox_message& msg);
 
+  /// How long a statement waits for another process's transaction before
+  /// it fails with "database is locked".
+  static constexpr int busy_timeout_ms = 10000;
+
   /// The schema version this build writes.
   static constexpr int schema_version = 2;
 
