@@ -1,5 +1,6 @@
 #include "jamjet/actors/execution.hpp"
 
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -23,6 +24,9 @@ struct execution_state {
   std::optional<progress> prog;
   /// Nodes whose scheduling is committed but not yet folded.
   std::set<uint32_t> requested;
+  /// Approval nodes whose decision is sent for commit but not yet folded:
+  /// a second decision meanwhile is refused like one after the fold.
+  std::set<uint32_t> deciding;
   /// The terminal event has been sent for commit.
   bool finishing = false;
   /// Set once a cancel was asked for.
@@ -208,9 +212,11 @@ void step(execution_ptr self) {
 }
 
 /// Commits one event of an outside request (a signal, a decision) and
-/// answers the request once it is committed.
-caf::result<caf::ok_atom> commit_and_reply(execution_ptr self,
-                                           event_kind kind) {
+/// answers the request once it is committed; `on_failure` runs when the
+/// commit is refused.
+caf::result<caf::ok_atom>
+commit_and_reply(execution_ptr self, event_kind kind,
+                 std::function<void()> on_failure = nullptr) {
   auto& st = self->state;
   command cmd;
   cmd.execution_id = st.id;
@@ -220,7 +226,11 @@ caf::result<caf::ok_atom> commit_and_reply(execution_ptr self,
   self->request(st.backend, caf::infinite, commit_atom::value, std::move(cmd))
     .then(
       [rp](const commit_result&) mutable { rp.deliver(caf::ok_atom::value); },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [rp, on_failure](caf::error& err) mutable {
+        if (on_failure)
+          on_failure();
+        rp.deliver(std::move(err));
+      });
   return rp;
 }
 
@@ -231,6 +241,11 @@ bool fold_events(execution_ptr self, const std::vector<event>& events) {
     switch (st.prog->fold(e)) {
       case fold_status::applied:
         // A node whose command is folded may be acted on again.
+        if (auto* d = caf::get_if<approval_received>(&e.kind)) {
+          auto r = st.prog->graph().rank_of(d->node_id);
+          if (r >= 0)
+            st.deciding.erase(static_cast<uint32_t>(r));
+        }
         if (caf::holds_alternative<node_scheduled>(e.kind) ||
             caf::holds_alternative<node_completed>(e.kind) ||
             caf::holds_alternative<node_failed>(e.kind) ||
@@ -309,11 +324,19 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
       auto& st = self->state;
       if (auto problem = st.prog->approval_problem(st.id, req.node_id))
         return make_error(error_code::bad_input, *problem);
+      auto rank = static_cast<uint32_t>(st.prog->graph().rank_of(req.node_id));
+      if (!st.deciding.insert(rank).second)
+        return make_error(error_code::bad_input,
+                          "human_approval node '" + req.node_id +
+                            "' of execution '" + st.id +
+                            "' is already decided (another decision is being "
+                            "recorded)");
       return commit_and_reply(
         self,
         approval_received{std::move(req.node_id), std::move(req.user_id),
                           req.approved ? "approved" : "rejected",
-                          std::move(req.comment), std::move(req.state_patch)});
+                          std::move(req.comment), std::move(req.state_patch)},
+        [self, rank] { self->state.deciding.erase(rank); });
     },
     [=](cancel_atom, std::string& reason) {
       auto& st = self->state;

@@ -289,15 +289,6 @@ progress stored_progress(sqlite_store& st, const execution_record& rec,
 } // namespace
 
 int request_command(const std::string& kind, const request_options& opts) {
-  auto st = open_reader(opts.db);
-  auto rec = st->find_execution(opts.execution_id);
-  if (!rec)
-    throw error(error_code::bad_input, "no execution '" + opts.execution_id +
-                                         "' in '" + opts.db + "'");
-  if (rec->status != execution_status_code::running)
-    throw error(error_code::bad_input,
-                "execution '" + opts.execution_id + "' is already " +
-                  to_string(rec->status) + "; nothing to " + kind);
   inbox_message msg;
   msg.execution_id = opts.execution_id;
   msg.kind = kind;
@@ -305,16 +296,8 @@ int request_command(const std::string& kind, const request_options& opts) {
   msg.created_at_ms = wall_now_ms();
   if (opts.has_comment)
     msg.comment = opts.comment;
-  if (kind == "cancel") {
-    msg.target = opts.reason;
-  } else {
-    msg.target = opts.target;
-    auto prog = stored_progress(*st, *rec, opts.db);
-    auto problem = kind == "signal"
-                     ? prog.signal_problem(opts.execution_id, opts.target)
-                     : prog.approval_problem(opts.execution_id, opts.target);
-    if (problem)
-      throw error(error_code::bad_input, *problem);
+  msg.target = kind == "cancel" ? opts.reason : opts.target;
+  if (kind != "cancel") {
     if (!opts.payload.empty()) {
       auto payload = parse_input_json(opts.payload, "--payload");
       if (kind != "signal" && !payload.is_object())
@@ -326,8 +309,41 @@ int request_command(const std::string& kind, const request_options& opts) {
       msg.payload = "{}";
     }
   }
-  st.reset();
-  sqlite_store::post_inbox(opts.db, msg);
+  open_reader(opts.db); // a missing or foreign file is named as such
+  // Checked while the store's write lock is held, so that no decision or
+  // end can be committed between the check and the request.
+  auto check = [&] {
+    auto st = open_reader(opts.db);
+    auto rec = st->find_execution(opts.execution_id);
+    if (!rec)
+      throw error(error_code::bad_input, "no execution '" + opts.execution_id +
+                                           "' in '" + opts.db + "'");
+    if (rec->status != execution_status_code::running)
+      throw error(error_code::bad_input,
+                  "execution '" + opts.execution_id + "' is already " +
+                    to_string(rec->status) + "; nothing to " + kind);
+    if (kind == "cancel")
+      return;
+    auto prog = stored_progress(*st, *rec, opts.db);
+    auto problem = kind == "signal"
+                     ? prog.signal_problem(opts.execution_id, opts.target)
+                     : prog.approval_problem(opts.execution_id, opts.target);
+    if (problem)
+      throw error(error_code::bad_input, *problem);
+    if (kind == "signal")
+      return;
+    // One decision per approval node: the first one waiting counts.
+    for (auto& waiting : st->inbox())
+      if (waiting.execution_id == opts.execution_id &&
+          waiting.target == opts.target &&
+          (waiting.kind == "approve" || waiting.kind == "reject"))
+        throw error(error_code::bad_input,
+                    "human_approval node '" + opts.target + "' of execution '" +
+                      opts.execution_id + "' is already decided (" +
+                      (waiting.kind == "approve" ? "approved" : "rejected") +
+                      " by '" + waiting.user_id + "', waiting to be applied)");
+  };
+  sqlite_store::post_inbox(opts.db, msg, check);
   std::cout << nlohmann::json{{"queued", kind},
                               {"execution_id", opts.execution_id},
                               {"target", msg.target}}

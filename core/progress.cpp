@@ -566,6 +566,11 @@ progress::approval_problem(const std::string& execution_id,
   if (x != node_state::pending && x != node_state::scheduled)
     return "human_approval node '" + node_id + "' of execution '" +
            execution_id + "' is already " + to_string(x);
+  if (auto d = decisions_.find(static_cast<uint32_t>(r)); d != decisions_.end())
+    return "human_approval node '" + node_id + "' of execution '" +
+           execution_id + "' is already decided (" +
+           (d->second.approved ? "approved" : "rejected") + " by '" +
+           d->second.user_id + "')";
   return std::nullopt;
 }
 

@@ -874,8 +874,8 @@ void sqlite_store::drop_inbox(int64_t id) {
     fail("cannot drop an inbox request", rc);
 }
 
-void sqlite_store::post_inbox(const std::string& path,
-                              const inbox_message& msg) {
+void sqlite_store::post_inbox(const std::string& path, const inbox_message& msg,
+                              const std::function<void()>& check) {
   sqlite3* db = nullptr;
   auto rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
   auto close = [&] { sqlite3_close_v2(db); };
@@ -885,7 +885,22 @@ void sqlite_store::post_inbox(const std::string& path,
                 "cannot open store '" + path + "': " + sqlite3_errstr(rc));
   }
   sqlite3_busy_timeout(db, busy_timeout_ms);
+  bool in_transaction = false;
+  auto exec = [&](const char* sql) {
+    char* msg_text = nullptr;
+    auto exec_rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg_text);
+    std::string what = msg_text ? msg_text : sqlite3_errstr(exec_rc);
+    sqlite3_free(msg_text);
+    if (exec_rc != SQLITE_OK)
+      throw error(error_code::store_failure,
+                  "cannot write to the inbox of '" + path + "': " + what);
+  };
   try {
+    if (check) {
+      exec("BEGIN IMMEDIATE");
+      in_transaction = true;
+      check();
+    }
     stmt s{db, "INSERT INTO inbox (execution_id, kind, target, payload, "
                "comment, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
                "?6, ?7)"};
@@ -901,7 +916,13 @@ void sqlite_store::post_inbox(const std::string& path,
       throw error(error_code::store_failure, "cannot write to the inbox of '" +
                                                path +
                                                "': " + sqlite3_errmsg(db));
+    if (in_transaction) {
+      in_transaction = false;
+      exec("COMMIT");
+    }
   } catch (...) {
+    if (in_transaction)
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     close();
     throw;
   }

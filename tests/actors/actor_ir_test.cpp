@@ -281,6 +281,30 @@ TEST_CASE("approvals complete, reject or time out human_approval nodes",
     REQUIRE(log->items.size() == 1);
     CHECK(log->items[0].node_id == "no");
   }
+  SECTION("two decisions at once: the first counts, the second is told") {
+    auto first = std::make_shared<std::optional<caf::error>>();
+    auto second = std::make_shared<std::optional<caf::error>>();
+    auto ask = [&](approval_request r, fixture::answer out) {
+      f.sys->spawn(
+        [](caf::event_based_actor* self, supervisor_actor sup,
+           approval_request req, fixture::answer res) {
+          self
+            ->request(sup, caf::infinite, approve_atom::value,
+                      std::string{"e1"}, req)
+            .then([res](caf::ok_atom) { *res = caf::error{}; },
+                  [res](caf::error& e) { *res = std::move(e); });
+        },
+        f.s.supervisor, std::move(r), std::move(out));
+    };
+    ask({"ask", true, "ann", {}, ""}, first);
+    ask({"ask", false, "bob", {}, ""}, second);
+    f.run();
+    CHECK(ok_of(first) == "ok");
+    CHECK(ok_of(second).find("already decided") != std::string::npos);
+    CHECK(f.events_of<approval_received>("e1").size() == 1);
+    REQUIRE(log->items.size() == 1);
+    CHECK(log->items[0].node_id == "yes");
+  }
   SECTION("a decision for a node that is not an approval is refused") {
     CHECK(ok_of(f.decide("e1", {"yes", true, "x", {}, ""})) != "ok");
   }

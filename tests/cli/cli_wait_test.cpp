@@ -170,3 +170,65 @@ cat >/dev/null; echo '{"limit_hit": true}'
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.err, "has kind 'limit_exceeded'"));
 }
+
+TEST_CASE("one decision per approval node: the first counts, the others are "
+          "told it is decided",
+          "[cli][wait]") {
+  temp_dir dir;
+  auto db = dir.path + "/j.db";
+  auto wf = dir.write("gate.json", gate_ir);
+  SECTION("in the inbox of a store nobody owns") {
+    auto kill = std::make_shared<std::atomic<bool>>(false);
+    auto run = std::async(std::launch::async, [&] {
+      return cli({"run", wf, "--db", db}, kill);
+    });
+    auto id = wait_for_events(db, 2);
+    kill->store(true);
+    run.get();
+    REQUIRE(
+      cli({"approve", id, "ask", "--user", "ann", "--db", db}).exit_code == 0);
+    auto late = cli({"reject", id, "ask", "--user", "bob", "--db", db});
+    CHECK(late.exit_code == 2);
+    CHECK(contains(late.err, "already decided (approved by 'ann'"));
+    auto resume = cli({"resume", "--db", db});
+    INFO(resume.err);
+    CHECK(contains(cli({"events", id, "--db", db}).out, "approval_received"));
+    // Now applied: refused again, as the node is no longer waiting.
+    auto after = cli({"reject", id, "ask", "--db", db});
+    CHECK(after.exit_code == 2);
+  }
+  SECTION("four at once to a run that owns the store") {
+    auto run = std::async(std::launch::async, [&] {
+      return cli({"run", wf, "--db", db});
+    });
+    auto id = wait_for_events(db, 2);
+    std::vector<std::future<subprocess_result>> calls;
+    for (int k = 0; k < 4; ++k)
+      calls.push_back(std::async(std::launch::async, [&, k] {
+        return cli({k % 2 ? "reject" : "approve", id, "ask", "--user",
+                    "u" + std::to_string(k), "--db", db});
+      }));
+    int acknowledged = 0;
+    for (auto& c : calls) {
+      auto res = c.get();
+      if (res.exit_code == 0) {
+        ++acknowledged;
+      } else {
+        CHECK(res.exit_code == 2);
+        CHECK(contains(res.err, "already"));
+      }
+    }
+    CHECK(acknowledged == 1);
+    // The approval leads to the wait node, the rejection to `no`: either way
+    // the run ends after a signal or on its own; cancel it to finish.
+    wait_for_events(db, 4);
+    auto events = cli({"events", id, "--db", db}).out;
+    size_t decisions = 0;
+    for (auto at = events.find("approval_received"); at != std::string::npos;
+         at = events.find("approval_received", at + 1))
+      ++decisions;
+    CHECK(decisions == 1);
+    cli({"cancel", id, "--db", db});
+    run.get();
+  }
+}

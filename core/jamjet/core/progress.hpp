@@ -162,7 +162,8 @@ class progress {
                                             const std::string& key) const;
 
   /// Why a decision on `node_id` cannot be accepted now (not a
-  /// human_approval node, or one that has ended), or nothing.
+  /// human_approval node, one that has ended, or one already decided: the
+  /// first decision is the one that counts), or nothing.
   std::optional<std::string> approval_problem(const std::string& execution_id,
                                               const std::string& node_id) const;
 

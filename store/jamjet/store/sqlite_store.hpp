@@ -13,6 +13,7 @@
 // inspection commands while a runtime runs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -90,8 +91,12 @@ class sqlite_store : public store {
 
   /// Leaves a request in the inbox of the store at `path`, from any process
   /// (no owner lock needed). Throws `jamjet::error(store_failure)` when the
-  /// file is missing or not a jamjet store.
-  static void post_inbox(const std::string& path, const inbox_message& msg);
+  /// file is missing or not a jamjet store. `check`, when given, runs while
+  /// this process holds the store's write lock, just before the insert: what
+  /// it reads (through another connection) no writer can change until the
+  /// request is in; it throws to refuse the request.
+  static void post_inbox(const std::string& path, const inbox_message& msg,
+                         const std::function<void()>& check = nullptr);
 
   /// How long a statement waits for another process's transaction before
   /// it fails with "database is locked".
