@@ -1,6 +1,7 @@
 #include "jamjet/messages/record_json.hpp"
 
 #include "jamjet/messages/event_json.hpp"
+#include "jamjet/messages/json_limits.hpp"
 
 namespace jamjet {
 
@@ -13,7 +14,7 @@ nlohmann::json to_json(const execution_record& rec) {
                    {"created_at", format_rfc3339_ms(rec.created_at_ms)},
                    {"updated_at", format_rfc3339_ms(rec.updated_at_ms)}};
   if (rec.status == execution_status_code::completed)
-    j["final_state"] = nlohmann::json::parse(rec.result, nullptr, false);
+    j["final_state"] = try_parse_bounded(rec.result, json_limits::stored());
   else if (!rec.result.empty())
     j["error"] = rec.result;
   return j;
@@ -23,7 +24,8 @@ nlohmann::json to_json(const execution_outcome& out) {
   nlohmann::json j{{"execution_id", out.execution_id},
                    {"status", to_string(out.status)}};
   if (out.status == execution_status_code::completed)
-    j["final_state"] = nlohmann::json::parse(out.final_state, nullptr, false);
+    j["final_state"] =
+      try_parse_bounded(out.final_state, json_limits::stored());
   else
     j["error"] = out.error;
   return j;

@@ -65,6 +65,9 @@ struct recovered_execution {
   uint64_t snapshot_sequence = 0;
   /// The events after `snapshot_sequence`.
   std::vector<event> events;
+  /// Why the stored events cannot be read (a row too deep or malformed);
+  /// empty when they can. Such an execution is failed, not resumed.
+  std::string unreadable;
 };
 
 /// Everything needed to resume after a restart.
@@ -86,7 +89,7 @@ struct recovery_report {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recovered_execution& x) {
   return f(caf::meta::type_name("recovered_execution"), x.record, x.snapshot,
-           x.snapshot_sequence, x.events);
+           x.snapshot_sequence, x.events, x.unreadable);
 }
 
 template <class Inspector>
