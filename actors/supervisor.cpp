@@ -316,8 +316,15 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     auto& rec = ex.record;
     if (st.routes.count(rec.id) > 0)
       continue;
+    execution_record brief;
+    brief.id = rec.id;
+    brief.workflow_id = rec.workflow_id;
+    brief.workflow_version = rec.workflow_version;
+    brief.status = rec.status;
     if (!ex.unreadable.empty()) {
+      // Reported with the others: whoever awaits it sees it fail.
       fail_unreadable(self, ex, snap.items);
+      report.resumed.push_back(std::move(brief));
       continue;
     }
     auto graph = st.workflows.find(rec.workflow_id, rec.workflow_version);
@@ -332,11 +339,6 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     st.routes.emplace(rec.id, exec);
     self->send(exec, recover_atom::value, std::move(ex.snapshot),
                ex.snapshot_sequence, std::move(ex.events));
-    execution_record brief;
-    brief.id = rec.id;
-    brief.workflow_id = rec.workflow_id;
-    brief.workflow_version = rec.workflow_version;
-    brief.status = rec.status;
     report.resumed.push_back(std::move(brief));
   }
   self->send(st.dispatcher, recover_atom::value, std::move(snap.items));

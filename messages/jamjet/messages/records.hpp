@@ -66,7 +66,8 @@ struct recovered_execution {
   /// The events after `snapshot_sequence`.
   std::vector<event> events;
   /// Why the stored events cannot be read (a row too deep or malformed);
-  /// empty when they can. Such an execution is failed, not resumed.
+  /// empty when they can. Such an execution is failed instead of resumed
+  /// (and reported with the resumed ones, so its waiters see it fail).
   std::string unreadable;
 };
 
@@ -81,8 +82,8 @@ struct recovery_snapshot {
 /// What a recovery resumed.
 struct recovery_report {
   std::vector<workflow_definition> workflows;
-  /// The executions resumed (record fields other than the ids and the
-  /// workflow are left empty).
+  /// The executions resumed, and those failed for an unreadable log
+  /// (record fields other than the ids and the workflow are left empty).
   std::vector<execution_record> resumed;
 };
 
