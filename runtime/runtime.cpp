@@ -28,6 +28,8 @@ execution_result to_result(const execution_outcome& out) {
   r.error = out.error;
   if (!out.final_state.empty())
     r.state = try_parse_bounded(out.final_state, json_limits::stored());
+  if (r.state.is_discarded())
+    r.state = nullptr;
   return r;
 }
 
