@@ -675,6 +675,13 @@ recovery_snapshot sqlite_store::recovery() {
       ex.record = read_execution(s);
       ex.snapshot = s.text(9);
       ex.snapshot_sequence = static_cast<uint64_t>(s.i64(10));
+      // A snapshot this deep holds a state no event this version wrote
+      // could have made: its log is unreadable too.
+      if (auto problem = json_limit_problem(ex.snapshot, json_limits::stored()))
+        ex.unreadable = "execution '" + ex.record.id +
+                        "': the progress snapshot in the store is "
+                        "unreadable: " +
+                        *problem;
       index.emplace(ex.record.id, snap.executions.size());
       snap.executions.push_back(std::move(ex));
     }

@@ -476,3 +476,34 @@ TEST_CASE("a worker's deep node_result fails the attempt, not the node",
   CHECK(contains(out["error"].get<std::string>(), "nested deeper"));
   CHECK(client.status(id)["status"] == "failed");
 }
+
+TEST_CASE("a deep progress snapshot already in the store fails its execution",
+          "[deep_json][cli][recovery]") {
+  temp_dir dir;
+  auto db = dir.path + "/j.db";
+  auto wf = dir.write("wf.json", wait_ir);
+  auto kill = std::make_shared<std::atomic<bool>>(false);
+  auto run = std::async(std::launch::async, [&] {
+    return cli({"run", wf, "--db", db}, kill);
+  });
+  auto id = wait_for_events(db, 2);
+  kill->store(true);
+  run.get();
+  auto poked = python(R"PY(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+snap = '{"state":' + '{"a":' * 100000 + '1' + '}' * 100000 + '}'
+db.execute("UPDATE executions SET snapshot = ?, snapshot_seq = last_sequence"
+           " WHERE id = ?", (snap, sys.argv[2]))
+db.commit()
+)PY",
+                      {db, id});
+  REQUIRE(poked.exit_code == 0);
+  auto resume = cli({"resume", "--db", db});
+  INFO(resume.err);
+  CHECK(resume.term_signal == 0);
+  CHECK(resume.exit_code == 1);
+  auto status = json::parse(cli({"status", id, "--db", db}).out);
+  CHECK(status["status"] == "failed");
+  CHECK(contains(status["error"].get<std::string>(),
+                 "progress snapshot in the store is unreadable"));
+}
