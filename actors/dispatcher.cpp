@@ -10,6 +10,7 @@
 
 #include "jamjet/actors/timer.hpp"
 #include "jamjet/core/retry.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/clock.hpp"
 #include <nlohmann/json.hpp>
 
@@ -91,7 +92,7 @@ lease_entry entry_of(const work_item& item, int64_t deadline,
 void fire_timer(dispatcher_ptr self, const work_item& item) {
   auto& st = self->state;
   caf::optional<std::string> key;
-  auto payload = nlohmann::json::parse(item.payload, nullptr, false);
+  auto payload = try_parse_bounded(item.payload, json_limits::stored());
   if (payload.is_object() && payload.contains("correlation_key") &&
       payload["correlation_key"].is_string())
     key = payload["correlation_key"].get<std::string>();

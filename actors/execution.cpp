@@ -10,6 +10,7 @@
 #include "jamjet/core/progress.hpp"
 #include "jamjet/core/scheduler_nodes.hpp"
 #include "jamjet/messages/error.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/clock.hpp"
 #include "jamjet/support/ids.hpp"
 
@@ -317,6 +318,11 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
       auto& st = self->state;
       if (auto problem = st.prog->signal_problem(st.id, key))
         return make_error(error_code::bad_input, *problem);
+      // Outside data (the inbox, a client, the API): bounded before the
+      // commit, never refused only after it.
+      if (auto problem = json_limit_problem(payload))
+        return make_error(error_code::bad_input,
+                          "signal payload refused: " + *problem);
       return commit_and_reply(
         self, external_event_received{std::move(key), std::move(payload)});
     },
@@ -324,6 +330,9 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
       auto& st = self->state;
       if (auto problem = st.prog->approval_problem(st.id, req.node_id))
         return make_error(error_code::bad_input, *problem);
+      if (auto problem = json_limit_problem(req.state_patch))
+        return make_error(error_code::bad_input,
+                          "approval state patch refused: " + *problem);
       auto rank = static_cast<uint32_t>(st.prog->graph().rank_of(req.node_id));
       if (!st.deciding.insert(rank).second)
         return make_error(error_code::bad_input,

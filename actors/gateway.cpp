@@ -7,6 +7,7 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event_json.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/messages/record_json.hpp"
 #include "jamjet/support/log.hpp"
 #include "jamjet/support/utf8.hpp"
@@ -210,8 +211,12 @@ class field_check {
     text(field, value);
     if (err_)
       return *this;
-    auto parsed = nlohmann::json::parse(value, nullptr, false);
-    if (parsed.is_discarded() || (object_only && !parsed.is_object()))
+    // Bounded before anything copies or dumps the value (json_limits.hpp).
+    std::string problem;
+    auto parsed = try_parse_bounded(value, json_limits{}, &problem);
+    if (!problem.empty())
+      fail(field, ("is refused: " + problem).c_str());
+    else if (parsed.is_discarded() || (object_only && !parsed.is_object()))
       fail(field, object_only ? "must be a JSON object" : "must be JSON");
     else
       value = parsed.dump();
@@ -432,8 +437,12 @@ void on_frame(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
     if (auto res = caf::get_if<node_result>(&msg)) {
       // What a remote worker reports goes into the log: it must be JSON.
       if (res->ok) {
-        auto out = nlohmann::json::parse(res->output, nullptr, false);
-        auto patch = nlohmann::json::parse(res->state_patch, nullptr, false);
+        std::string problem;
+        auto out = try_parse_bounded(res->output, json_limits{}, &problem);
+        auto patch =
+          out.is_discarded()
+            ? out
+            : try_parse_bounded(res->state_patch, json_limits{}, &problem);
         if (out.is_discarded() || patch.is_discarded() ||
             !(patch.is_object() || patch.is_null())) {
           res->ok = false;
@@ -441,6 +450,10 @@ void on_frame(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
           res->error = "worker '" + res->worker_id +
                        "' reported an output or state patch that is not "
                        "valid JSON";
+          if (!problem.empty())
+            res->error += " within the limits: " + problem;
+          res->output.clear();
+          res->state_patch.clear();
         }
       }
       if (!is_valid_utf8(res->error) || !is_valid_utf8(res->error_class) ||

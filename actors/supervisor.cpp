@@ -9,6 +9,7 @@
 
 #include "jamjet/core/scheduler_nodes.hpp"
 #include "jamjet/messages/error.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/clock.hpp"
 #include "jamjet/support/ids.hpp"
 
@@ -246,6 +247,9 @@ caf::result<std::string> start_execution(supervisor_ptr self,
   auto graph = st.workflows.find(req.workflow_id, req.version);
   if (!graph)
     return std::move(graph.error());
+  // Outside data: bounded before the commit (json_limits.hpp).
+  if (auto problem = json_limit_problem(req.input))
+    return make_error(error_code::bad_input, "input refused: " + *problem);
   auto id = req.execution_id.empty() ? make_uuid() : req.execution_id;
   if (st.routes.count(id) > 0)
     return make_error(error_code::bad_input,
@@ -273,6 +277,35 @@ caf::result<std::string> start_execution(supervisor_ptr self,
   return rp;
 }
 
+/// Fails an execution whose stored events cannot be read (a row too deep
+/// or malformed, written by an older version): it cannot be resumed, and
+/// it must not be retried at every start. Its open items are cancelled and
+/// taken out of `items`.
+void fail_unreadable(supervisor_ptr self, const recovered_execution& ex,
+                     std::vector<work_item>& items) {
+  auto& id = ex.record.id;
+  log()->error("cannot resume execution '{}': {}", id, ex.unreadable);
+  command cmd;
+  cmd.execution_id = id;
+  cmd.now_ms = now_ms(self);
+  cmd.urgent = true;
+  auto keep = items.begin();
+  for (auto& item : items) {
+    if (item.execution_id == id)
+      cmd.items.emplace_back(cancel_op{item.id});
+    else
+      *keep++ = std::move(item);
+  }
+  items.erase(keep, items.end());
+  cmd.events.emplace_back(workflow_failed{"cannot resume: " + ex.unreadable});
+  self->request(self->state.backend, caf::infinite, commit_atom::value, cmd)
+    .then([](const commit_result&) {},
+          [id](caf::error& err) {
+            log()->error("cannot fail execution '{}': {}", id,
+                         error_message(err));
+          });
+}
+
 recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
   auto& st = self->state;
   recovery_report report;
@@ -283,6 +316,17 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     auto& rec = ex.record;
     if (st.routes.count(rec.id) > 0)
       continue;
+    execution_record brief;
+    brief.id = rec.id;
+    brief.workflow_id = rec.workflow_id;
+    brief.workflow_version = rec.workflow_version;
+    brief.status = rec.status;
+    if (!ex.unreadable.empty()) {
+      // Reported with the others: whoever awaits it sees it fail.
+      fail_unreadable(self, ex, snap.items);
+      report.resumed.push_back(std::move(brief));
+      continue;
+    }
     auto graph = st.workflows.find(rec.workflow_id, rec.workflow_version);
     if (!graph) {
       log()->error("cannot resume execution '{}': workflow '{}' version "
@@ -295,11 +339,6 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     st.routes.emplace(rec.id, exec);
     self->send(exec, recover_atom::value, std::move(ex.snapshot),
                ex.snapshot_sequence, std::move(ex.events));
-    execution_record brief;
-    brief.id = rec.id;
-    brief.workflow_id = rec.workflow_id;
-    brief.workflow_version = rec.workflow_version;
-    brief.status = rec.status;
     report.resumed.push_back(std::move(brief));
   }
   self->send(st.dispatcher, recover_atom::value, std::move(snap.items));

@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "jamjet/actors/timer.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/thread_pool.hpp"
 
 namespace jamjet {
@@ -64,10 +66,32 @@ node_result run_handler(const handler_entry& entry, const work_item& item,
     }
     auto out = entry.fn(ctx);
     res.ok = out.ok;
+    // A handler's output is outside data: bounded before it is dumped (a
+    // dump recurses once per level), and refused as a failed attempt.
+    std::optional<std::string> problem;
     if (out.ok) {
+      problem = json_depth_problem(out.output);
+      if (!problem)
+        problem = json_depth_problem(out.state_patch);
+      if (problem)
+        problem = "handler output or state patch refused: " + *problem;
+    }
+    if (!problem && out.ok) {
       res.output = out.output.dump();
       res.state_patch = out.state_patch.dump();
-    } else {
+      if (res.output.size() + res.state_patch.size() > json_max_bytes)
+        problem = "handler output and state patch of " +
+                  std::to_string(res.output.size() + res.state_patch.size()) +
+                  " bytes exceed the limit of " +
+                  std::to_string(json_max_bytes) + " bytes";
+    }
+    if (problem) {
+      res.ok = false;
+      res.output.clear();
+      res.state_patch.clear();
+      res.error = std::move(*problem);
+      res.retryable = false;
+    } else if (!out.ok) {
       res.error = std::move(out.error);
       res.retryable = out.retryable;
       res.error_class = std::move(out.error_class);
@@ -121,7 +145,8 @@ worker_impl(worker_ptr self, worker_host_actor host,
       auto& s = self->state;
       // The kind is in the payload's node; handlers by queue type are the
       // fallback.
-      auto payload = nlohmann::json::parse(item.payload, nullptr, false);
+      // Written by the runtime around bounded values: the stored limits.
+      auto payload = try_parse_bounded(item.payload, json_limits::stored());
       std::string kind;
       if (payload.is_object() && payload.contains("node") &&
           payload["node"].contains("kind") &&

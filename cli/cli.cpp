@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "jamjet/messages/error.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet::cli {
@@ -31,7 +32,11 @@ nlohmann::json parse_input_json(const std::string& arg,
     text = read_file(arg.substr(1));
     origin = option + " file '" + arg.substr(1) + "'";
   }
-  auto doc = nlohmann::json::parse(text, nullptr, false);
+  // Bounded before anything copies or dumps the value (json_limits.hpp).
+  std::string problem;
+  auto doc = try_parse_bounded(text, json_limits{}, &problem);
+  if (!problem.empty())
+    throw error(error_code::bad_input, origin + " refused: " + problem);
   if (doc.is_discarded())
     throw error(error_code::bad_input, origin + " is not valid JSON");
   return doc;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/subprocess.hpp"
 #include "jamjet/support/utf8.hpp"
 
@@ -183,7 +184,7 @@ node_outcome run_node_process(const node_context& ctx,
     // {"error_class": "rate_limit", "retryable": true, "error": "..."}.
     std::string error_class;
     bool retryable = true;
-    auto report = json::parse(trim(res.out), nullptr, false);
+    auto report = try_parse_bounded(trim(res.out));
     if (report.is_object()) {
       if (auto c = member(report, "error_class"); c && c->is_string())
         error_class = c->get<std::string>();
@@ -202,7 +203,12 @@ node_outcome run_node_process(const node_context& ctx,
   auto trimmed = trim(res.out);
   if (trimmed.empty())
     return node_outcome::success(nullptr);
-  auto parsed = json::parse(trimmed, nullptr, false);
+  // Bounded before anything copies or dumps the value (json_limits.hpp).
+  std::string problem;
+  auto parsed = try_parse_bounded(trimmed, json_limits{}, &problem);
+  if (!problem.empty())
+    return node_outcome::failure(
+      node_label(ctx) + ": command stdout refused: " + problem, false);
   if (parsed.is_discarded())
     return node_outcome::failure(
       node_label(ctx) +

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "jamjet/messages/json_limits.hpp"
+
 namespace jamjet {
 
 namespace {
@@ -40,7 +42,7 @@ std::optional<std::string> parse(std::string_view expr, parsed& out) {
       out.op = expr[i];
       lhs = trim(expr.substr(0, i));
       auto rhs = trim(expr.substr(i + 2));
-      out.literal = json::parse(rhs.begin(), rhs.end(), nullptr, false);
+      out.literal = try_parse_bounded(rhs);
       if (out.literal.is_discarded())
         return "'" + std::string{rhs} +
                "' is not a JSON literal (quote strings: \"x\")";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "jamjet/core/condition.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/enum_names.hpp"
 #include "jamjet/support/log.hpp"
 
@@ -109,7 +110,7 @@ void progress::decide_edges(uint32_t r, const std::string& output) {
   };
   if (node.spec.role == node_role::condition) {
     // The branch taken is recorded in the output, so replays agree.
-    auto out = nlohmann::json::parse(output, nullptr, false);
+    auto out = try_parse_bounded(output, json_limits::stored());
     std::string target;
     if (out.is_object() && out.contains("target") && out["target"].is_string())
       target = out["target"].get<std::string>();
@@ -119,7 +120,7 @@ void progress::decide_edges(uint32_t r, const std::string& output) {
   }
   std::optional<bool> approved;
   if (node.spec.role == node_role::approval && node.spec.fallback) {
-    auto out = nlohmann::json::parse(output, nullptr, false);
+    auto out = try_parse_bounded(output, json_limits::stored());
     approved = !(out.is_object() && out.contains("approved") &&
                  out["approved"].is_boolean() && !out["approved"].get<bool>());
   }
@@ -172,7 +173,7 @@ fold_status progress::fold(const event& e) {
 
 void progress::on(const workflow_started& x) {
   phase_ = execution_phase::running;
-  auto input = nlohmann::json::parse(x.initial_input, nullptr, false);
+  auto input = try_parse_bounded(x.initial_input, json_limits::stored());
   state_ = input.is_object() ? std::move(input) : nlohmann::json::object();
 }
 
@@ -204,7 +205,7 @@ void progress::on(const node_completed& x) {
     return;
   auto rk = static_cast<uint32_t>(r);
   auto& node = graph_->node(rk);
-  auto patch = nlohmann::json::parse(x.state_patch, nullptr, false);
+  auto patch = try_parse_bounded(x.state_patch, json_limits::stored());
   if (!patch.is_discarded() && !patch.is_null())
     state_.merge_patch(patch);
   if (node.spec.role == node_role::wait) {
@@ -393,7 +394,7 @@ bool restore_wait(const nlohmann::json& wait, size_t nodes,
 } // namespace
 
 bool progress::restore(const std::string& snapshot) {
-  auto j = nlohmann::json::parse(snapshot, nullptr, false);
+  auto j = try_parse_bounded(snapshot, json_limits::stored());
   if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_string() ||
       (j.contains("edges") && !j["edges"].is_string()) || !j.contains("seq") ||
       !j["seq"].is_number_unsigned() || !j.contains("phase") ||

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "jamjet/messages/json_limits.hpp"
+
 namespace jamjet {
 
 namespace {
@@ -84,7 +86,7 @@ std::string class_refusal(const retry_policy& policy,
 retry_policy policy_of_item(const std::string& retry_text) {
   if (retry_text.empty())
     return default_retry_policy();
-  auto doc = nlohmann::json::parse(retry_text, nullptr, false);
+  auto doc = try_parse_bounded(retry_text, json_limits::stored());
   try {
     return retry_policy_from_json(doc);
   } catch (const std::exception&) {

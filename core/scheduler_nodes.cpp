@@ -2,6 +2,7 @@
 
 #include "jamjet/core/condition.hpp"
 #include "jamjet/core/retry.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet {
@@ -126,7 +127,7 @@ bool plan_wait_resolution(const progress& prog, uint32_t rank, command& cmd) {
   if (spec.role == node_role::wait) {
     if (spec.wait != wait_kind::timer)
       if (auto payload = prog.pending_event(spec.correlation_key)) {
-        auto value = json::parse(*payload, nullptr, false);
+        auto value = try_parse_bounded(*payload, json_limits::stored());
         if (value.is_discarded())
           value = nullptr;
         disarm_current(prog, node.id, cmd);
@@ -167,7 +168,7 @@ bool plan_wait_resolution(const progress& prog, uint32_t rank, command& cmd) {
                    {"user_id", d->user_id},
                    {"comment", d->comment ? json(*d->comment) : json(nullptr)}};
     if (d->approved) {
-      auto patch = json::parse(d->state_patch, nullptr, false);
+      auto patch = try_parse_bounded(d->state_patch, json_limits::stored());
       complete(node, output, patch.is_object() ? patch : json::object(), cmd);
     } else {
       routed_or_failed(output, "rejected by '" + d->user_id + "'" +

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jamjet/messages/json_limits.hpp"
+
 namespace jamjet {
 
 namespace {
@@ -93,7 +95,7 @@ struct has_node_id<T, std::void_t<decltype(std::declval<T&>().node_id)>>
 
 /// The `node_id` string of an opaque kind's body, or an empty string.
 std::string opaque_node_id(const opaque_event& x) {
-  auto body = nlohmann::json::parse(x.body, nullptr, false);
+  auto body = try_parse_bounded(x.body, json_limits::stored());
   if (!body.is_object())
     return {};
   const auto& members = body.get_ref<const nlohmann::json::object_t&>();

@@ -8,6 +8,7 @@
 #include <caf/sum_type.hpp>
 
 #include "jamjet/messages/error.hpp"
+#include "jamjet/messages/json_limits.hpp"
 
 namespace jamjet {
 
@@ -146,6 +147,12 @@ class rfc3339_reader {
 }
 
 // -- reading JSON -------------------------------------------------------------
+
+/// Refuses a value too deep to be copied or dumped safely.
+void expect_bounded(const json& j, const std::string& path) {
+  if (auto problem = json_depth_problem(j, json_limits::stored().max_depth))
+    fail(path, *problem);
+}
 
 void expect_object(const json& j, const std::string& path) {
   if (!j.is_object())
@@ -365,7 +372,13 @@ event_kind kind_from_json(const json& j, const std::string& path) {
 json text_to_json(const std::string& text, const std::string& path) {
   if (text.empty())
     return nullptr;
-  auto result = json::parse(text, nullptr, false);
+  // The last check before a value goes into the store: what is stored is
+  // read back with room for its envelope (json_limits.hpp).
+  std::string problem;
+  auto result = try_parse_bounded(
+    text, json_limits{json_max_depth, json_max_stored_bytes}, &problem);
+  if (!problem.empty())
+    fail(path, problem);
   if (result.is_discarded())
     fail(path, "invalid JSON text");
   return result;
@@ -588,6 +601,7 @@ json to_json(const event_kind& kind) {
 }
 
 event_kind event_kind_from_json(const json& j) {
+  expect_bounded(j, "event.kind");
   return kind_from_json(j, "event.kind");
 }
 
@@ -601,6 +615,7 @@ json to_json(const event& x) {
 
 event event_from_json(const json& j) {
   const std::string path = "event";
+  expect_bounded(j, path);
   expect_object(j, path);
   event result;
   result.id = as_string(require(j, path, "id"), "event.id");
@@ -650,6 +665,7 @@ json to_json(const work_item& x) {
 
 work_item work_item_from_json(const json& j) {
   const std::string path = "work_item";
+  expect_bounded(j, path);
   expect_object(j, path);
   auto str = [&](const char* key) {
     return as_string(require(j, path, key), join(path, key));

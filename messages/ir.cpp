@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "jamjet/messages/error.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/enum_names.hpp"
 
 namespace jamjet {
@@ -348,9 +349,33 @@ retry_policy retry_policy_from_json(const json& doc) {
 }
 
 workflow_ir parse_ir(const std::string& text) {
+  // Before anything turns the text into a value (json_limits.hpp).
+  if (auto problem = json_limit_problem(text))
+    throw error(error_code::bad_input, "IR document: " + *problem);
   json doc;
   try {
     doc = json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double (1e999): nlohmann reports no position,
+    // but names the token.
+    std::string what = e.what();
+    std::string where;
+    auto open = what.find('\'');
+    auto close = what.rfind('\'');
+    if (open != std::string::npos && close > open + 1) {
+      auto pos = text.find(what.substr(open + 1, close - open - 1));
+      if (pos != std::string::npos) {
+        auto [line, column] = line_column(text, pos);
+        where = " at line " + std::to_string(line) + ", column " +
+                std::to_string(column) + " (byte " + std::to_string(pos + 1) +
+                ")";
+      }
+    }
+    auto reason = what.find("] ");
+    throw error(
+      error_code::bad_input,
+      "number out of range" + where + ": " +
+        (reason == std::string::npos ? what : what.substr(reason + 2)));
   } catch (const json::parse_error& e) {
     // nlohmann's `byte` counts from 1 and names the last character read: the
     // offending character, or the end of an offending token such as a string.
@@ -365,6 +390,9 @@ workflow_ir parse_ir(const std::string& text) {
 }
 
 workflow_ir ir_from_json(const json& doc) {
+  // The members below are copied, and copies recurse.
+  if (auto problem = json_depth_problem(doc))
+    throw error(error_code::bad_input, "IR document: " + *problem);
   if (!doc.is_object())
     type_mismatch("IR document", "an object", doc);
   workflow_ir result;

@@ -10,6 +10,7 @@
 #include "jamjet/actors/uplink.hpp"
 #include "jamjet/actors/worker.hpp"
 #include "jamjet/core/builtin_handlers.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet {
@@ -85,7 +86,7 @@ nlohmann::json remote_client::impl::call(client_request req) {
     throw_error(err ? err
                     : make_error(error_code::unavailable,
                                  "no answer from the scheduler"));
-  auto j = nlohmann::json::parse(*body, nullptr, false);
+  auto j = try_parse_bounded(*body, json_limits::stored());
   if (j.is_discarded())
     throw error(error_code::unavailable, "malformed answer from the scheduler");
   return j;
@@ -98,7 +99,7 @@ std::string remote_client::register_workflow(const std::string& ir_json) {
 std::string remote_client::start(const std::string& workflow_id,
                                  const nlohmann::json& input,
                                  const std::string& version) {
-  client_start req{workflow_id, caf::none, input.dump()};
+  client_start req{workflow_id, caf::none, bounded_dump(input, "input")};
   if (!version.empty())
     req.version = version;
   return impl_->call(std::move(req)).get<std::string>();
@@ -126,7 +127,8 @@ void remote_client::cancel(const std::string& execution_id,
 void remote_client::signal(const std::string& execution_id,
                            const std::string& key,
                            const nlohmann::json& payload) {
-  impl_->call(client_signal{execution_id, key, payload.dump()});
+  impl_->call(
+    client_signal{execution_id, key, bounded_dump(payload, "payload")});
 }
 
 void remote_client::decide(const std::string& execution_id,
@@ -142,7 +144,7 @@ void remote_client::decide(const std::string& execution_id,
   if (comment)
     req.comment = *comment;
   if (!state_patch.is_null())
-    req.state_patch = state_patch.dump();
+    req.state_patch = bounded_dump(state_patch, "state patch");
   impl_->call(std::move(req));
 }
 

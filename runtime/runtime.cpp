@@ -13,6 +13,7 @@
 #include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/core/graph.hpp"
 #include "jamjet/core/workflow_registry.hpp"
+#include "jamjet/messages/json_limits.hpp"
 #include "jamjet/remote.hpp"
 #include "jamjet/store/memory_store.hpp"
 
@@ -26,7 +27,9 @@ execution_result to_result(const execution_outcome& out) {
   r.status = to_string(out.status);
   r.error = out.error;
   if (!out.final_state.empty())
-    r.state = nlohmann::json::parse(out.final_state, nullptr, false);
+    r.state = try_parse_bounded(out.final_state, json_limits::stored());
+  if (r.state.is_discarded())
+    r.state = nullptr;
   return r;
 }
 
@@ -260,7 +263,7 @@ std::future<std::string> runtime::start_async(const std::string& workflow_id,
   start_request req;
   req.workflow_id = workflow_id;
   req.version = graph->version();
-  req.input = input.dump();
+  req.input = bounded_dump(input, "input");
   auto p = std::make_shared<std::promise<std::string>>();
   auto fut = p->get_future();
   d.sys->spawn(starter, d.sched.supervisor, std::move(req), p);
@@ -333,7 +336,7 @@ void runtime::signal(const std::string& execution_id, const std::string& key,
   auto& d = *impl_;
   d.check_running();
   ask<caf::ok_atom>(*d.sys, d.sched.supervisor, signal_atom::value,
-                    execution_id, key, payload.dump());
+                    execution_id, key, bounded_dump(payload, "payload"));
 }
 
 void runtime::approve(const std::string& execution_id,
@@ -344,7 +347,8 @@ void runtime::approve(const std::string& execution_id,
     throw error(error_code::bad_input,
                 "an approval's state patch must be a JSON object");
   decide(execution_id, node_id, true, user_id, comment,
-         state_patch.is_null() ? std::string{} : state_patch.dump());
+         state_patch.is_null() ? std::string{}
+                               : bounded_dump(state_patch, "state patch"));
 }
 
 void runtime::reject(const std::string& execution_id,

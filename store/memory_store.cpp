@@ -1,5 +1,7 @@
 #include "jamjet/store/memory_store.hpp"
 
+#include <tuple>
+
 #include "jamjet/core/item_rules.hpp"
 #include "jamjet/messages/error.hpp"
 
@@ -14,9 +16,16 @@ recovery_snapshot store::recovery() {
   snap.workflows = workflows();
   for (auto& rec : executions())
     if (rec.status == execution_status_code::running) {
-      auto [seq, text] = snapshot_of(rec.id);
-      snap.executions.push_back(
-        {rec, std::move(text), seq, read_events(rec.id, seq + 1)});
+      recovered_execution ex;
+      ex.record = rec;
+      std::tie(ex.snapshot_sequence, ex.snapshot) = snapshot_of(rec.id);
+      try {
+        ex.events = read_events(rec.id, ex.snapshot_sequence + 1);
+      } catch (const error& bad) {
+        // An unreadable event fails its execution, not the recovery.
+        ex.unreadable = bad.what();
+      }
+      snap.executions.push_back(std::move(ex));
     }
   snap.items = open_items();
   return snap;

@@ -13,6 +13,7 @@
 #include "jamjet/core/item_rules.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event_json.hpp"
+#include "jamjet/messages/json_limits.hpp"
 
 namespace jamjet {
 
@@ -197,6 +198,22 @@ work_item read_item(stmt& s, int first = 0) {
   x.timeout_ms = static_cast<uint64_t>(s.i64(first + 15));
   x.lease_ms = static_cast<uint64_t>(s.i64(first + 16));
   return x;
+}
+
+/// The kind of stored event `sequence` of `execution_id`. A row this
+/// version could not have written (too deep, not JSON, not an event)
+/// throws `bad_input` naming it; it never reaches anything recursive.
+event_kind read_kind(const std::string& text, const std::string& execution_id,
+                     uint64_t sequence) {
+  try {
+    return event_kind_from_json(
+      parse_bounded(text, json_limits::stored(), "the stored JSON"));
+  } catch (const std::exception& ex) {
+    throw error(error_code::bad_input,
+                "execution '" + execution_id + "': event " +
+                  std::to_string(sequence) +
+                  " in the store is unreadable: " + ex.what());
+  }
 }
 
 execution_record read_execution(stmt& s) {
@@ -660,7 +677,7 @@ std::vector<event> sqlite_store::read_events(const std::string& execution_id,
     e.execution_id = execution_id;
     e.sequence = static_cast<uint64_t>(s.i64(0));
     e.id = s.text(1);
-    e.kind = event_kind_from_json(nlohmann::json::parse(s.text(2)));
+    e.kind = read_kind(s.text(2), execution_id, e.sequence);
     e.created_at_ms = s.i64(3);
     result.emplace_back(std::move(e));
   }
@@ -697,6 +714,13 @@ recovery_snapshot sqlite_store::recovery() {
       ex.record = read_execution(s);
       ex.snapshot = s.text(9);
       ex.snapshot_sequence = static_cast<uint64_t>(s.i64(10));
+      // A snapshot this deep holds a state no event this version wrote
+      // could have made: its log is unreadable too.
+      if (auto problem = json_limit_problem(ex.snapshot, json_limits::stored()))
+        ex.unreadable = "execution '" + ex.record.id +
+                        "': the progress snapshot in the store is "
+                        "unreadable: " +
+                        *problem;
       index.emplace(ex.record.id, snap.executions.size());
       snap.executions.push_back(std::move(ex));
     }
@@ -712,13 +736,23 @@ recovery_snapshot sqlite_store::recovery() {
       auto i = index.find(s.text(0));
       if (i == index.end())
         continue;
+      auto& ex = snap.executions[i->second];
+      if (!ex.unreadable.empty())
+        continue;
       event e;
       e.execution_id = i->first;
       e.sequence = static_cast<uint64_t>(s.i64(1));
       e.id = s.text(2);
-      e.kind = event_kind_from_json(nlohmann::json::parse(s.text(3)));
+      try {
+        e.kind = read_kind(s.text(3), e.execution_id, e.sequence);
+      } catch (const std::exception& bad) {
+        // One unreadable row fails its execution, not the recovery.
+        ex.unreadable = bad.what();
+        ex.events.clear();
+        continue;
+      }
       e.created_at_ms = s.i64(4);
-      snap.executions[i->second].events.emplace_back(std::move(e));
+      ex.events.emplace_back(std::move(e));
     }
     if (rc != SQLITE_DONE)
       fail("cannot read events", rc);

@@ -65,6 +65,10 @@ struct recovered_execution {
   uint64_t snapshot_sequence = 0;
   /// The events after `snapshot_sequence`.
   std::vector<event> events;
+  /// Why the stored events cannot be read (a row too deep or malformed);
+  /// empty when they can. Such an execution is failed instead of resumed
+  /// (and reported with the resumed ones, so its waiters see it fail).
+  std::string unreadable;
 };
 
 /// Everything needed to resume after a restart.
@@ -78,15 +82,15 @@ struct recovery_snapshot {
 /// What a recovery resumed.
 struct recovery_report {
   std::vector<workflow_definition> workflows;
-  /// The executions resumed (record fields other than the ids and the
-  /// workflow are left empty).
+  /// The executions resumed, and those failed for an unreadable log
+  /// (record fields other than the ids and the workflow are left empty).
   std::vector<execution_record> resumed;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recovered_execution& x) {
   return f(caf::meta::type_name("recovered_execution"), x.record, x.snapshot,
-           x.snapshot_sequence, x.events);
+           x.snapshot_sequence, x.events, x.unreadable);
 }
 
 template <class Inspector>
