@@ -293,57 +293,64 @@ int to_poll_timeout(clock_type::duration dur) {
   return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, 1000 * 60));
 }
 
-} // namespace
+// The steps of `run_subprocess`.
 
-subprocess_result run_subprocess(const subprocess_options& opts) {
-  subprocess_result res;
-  auto fail = [&res](std::string msg) {
-    res.spawn_failed = true;
-    res.error = std::move(msg);
-    return res;
-  };
+/// Why `opts` cannot be run (an empty argv, a NUL byte, a bad variable
+/// name), or nothing.
+std::optional<std::string> check_options(const subprocess_options& opts) {
   if (opts.argv.empty())
-    return fail("cannot start a process: empty argv");
-  const auto& prog = opts.argv.front();
-  auto quoted_prog = "'" + prog + "'";
+    return "cannot start a process: empty argv";
+  auto quoted_prog = "'" + opts.argv.front() + "'";
   for (const auto& arg : opts.argv)
     if (arg.find('\0') != std::string::npos)
-      return fail("cannot execute " + quoted_prog +
-                  ": an argument contains a NUL byte");
+      return "cannot execute " + quoted_prog +
+             ": an argument contains a NUL byte";
   for (const auto& [name, value] : opts.env)
     if (name.empty() ||
         name.find_first_of(std::string_view{"=\0", 2}) != std::string::npos ||
         value.find('\0') != std::string::npos)
-      return fail("cannot execute " + quoted_prog +
-                  ": invalid environment variable '" + name + "'");
-  // Prepare everything that allocates before starting the child.
-  auto args = opts.argv;
-  auto arg_ptrs = make_c_array(args);
-  auto envs = make_environment(opts.env);
-  auto env_ptrs = make_c_array(envs);
-  sigpipe_guard sigpipe;
-  // Pipes: the child reads `in_rd` and writes `out_wr` and `err_wr`.
+      return "cannot execute " + quoted_prog +
+             ": invalid environment variable '" + name + "'";
+  return std::nullopt;
+}
+
+/// The result of a child that could not be started, saying why.
+subprocess_result spawn_failure(std::string msg) {
+  subprocess_result res;
+  res.spawn_failed = true;
+  res.error = std::move(msg);
+  return res;
+}
+
+/// Pipes for the child's standard streams: the child reads `in_rd` and
+/// writes `out_wr` and `err_wr`; the other ends are the parent's.
+struct stdio_pipes {
   unique_fd in_rd, in_wr, out_rd, out_wr, err_rd, err_wr;
-  for (auto [rd, wr] : {std::pair{&in_rd, &in_wr}, std::pair{&out_rd, &out_wr},
-                        std::pair{&err_rd, &err_wr}})
+};
+
+/// Creates the three pipes. Returns 0 or an errno value.
+int make_stdio_pipes(stdio_pipes& p) {
+  for (auto [rd, wr] :
+       {std::pair{&p.in_rd, &p.in_wr}, std::pair{&p.out_rd, &p.out_wr},
+        std::pair{&p.err_rd, &p.err_wr}})
     if (auto err = make_pipe(*rd, *wr); err != 0)
-      return fail("cannot execute " + quoted_prog +
-                  ": cannot create a pipe: " + describe_errno(err));
-  // Standard streams, and no other descriptor, in the child.
-  file_actions actions;
-  if (actions.init_error != 0)
-    return fail("cannot execute " + quoted_prog + ": " +
-                describe_errno(actions.init_error));
+      return err;
+  return 0;
+}
+
+/// Standard streams, and no other descriptor, in the child. Returns 0 or
+/// the first errno value.
+int set_child_streams(file_actions& actions, const stdio_pipes& p) {
   int err = 0;
   auto step = [&err](int rc) {
     if (err == 0)
       err = rc;
   };
-  step(::posix_spawn_file_actions_adddup2(&actions.value, in_rd.get(),
+  step(::posix_spawn_file_actions_adddup2(&actions.value, p.in_rd.get(),
                                           STDIN_FILENO));
-  step(::posix_spawn_file_actions_adddup2(&actions.value, out_wr.get(),
+  step(::posix_spawn_file_actions_adddup2(&actions.value, p.out_wr.get(),
                                           STDOUT_FILENO));
-  step(::posix_spawn_file_actions_adddup2(&actions.value, err_wr.get(),
+  step(::posix_spawn_file_actions_adddup2(&actions.value, p.err_wr.get(),
                                           STDERR_FILENO));
 #if defined(__GLIBC__) &&                                                      \
   (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
@@ -351,11 +358,17 @@ subprocess_result run_subprocess(const subprocess_options& opts) {
   step(::posix_spawn_file_actions_addclosefrom_np(&actions.value,
                                                   STDERR_FILENO + 1));
 #endif
-  // Own process group, empty signal mask, default SIGPIPE action.
-  spawn_attrs attrs;
-  if (attrs.init_error != 0)
-    return fail("cannot execute " + quoted_prog + ": " +
-                describe_errno(attrs.init_error));
+  return err;
+}
+
+/// Own process group, empty signal mask, default SIGPIPE action. Returns 0
+/// or the first errno value.
+int set_child_attrs(spawn_attrs& attrs) {
+  int err = 0;
+  auto step = [&err](int rc) {
+    if (err == 0)
+      err = rc;
+  };
   sigset_t no_signals;
   sigemptyset(&no_signals);
   sigset_t default_signals;
@@ -367,150 +380,294 @@ subprocess_result run_subprocess(const subprocess_options& opts) {
   step(::posix_spawnattr_setpgroup(&attrs.value, 0));
   step(::posix_spawnattr_setsigmask(&attrs.value, &no_signals));
   step(::posix_spawnattr_setsigdefault(&attrs.value, &default_signals));
+  return err;
+}
+
+/// A started child: its PID and the parent's ends of its standard streams.
+struct spawned_child {
+  pid_t pid = -1;
+  unique_fd in_wr, out_rd, err_rd;
+};
+
+/// Starts `prog` (looked up in PATH) with `argv` and `envp`, its standard
+/// streams on new pipes, as `set_child_streams` and `set_child_attrs` say.
+/// Returns why it could not, or nothing and fills `child`, whose PID the
+/// caller must guard at once. The child's pipe ends are closed here.
+std::optional<std::string> spawn_child(const std::string& prog,
+                                       char* const* argv, char* const* envp,
+                                       spawned_child& child) {
+  auto quoted_prog = "'" + prog + "'";
+  stdio_pipes pipes;
+  if (auto err = make_stdio_pipes(pipes); err != 0)
+    return "cannot execute " + quoted_prog +
+           ": cannot create a pipe: " + describe_errno(err);
+  file_actions actions;
+  if (actions.init_error != 0)
+    return "cannot execute " + quoted_prog + ": " +
+           describe_errno(actions.init_error);
+  auto err = set_child_streams(actions, pipes);
+  spawn_attrs attrs;
+  if (attrs.init_error != 0)
+    return "cannot execute " + quoted_prog + ": " +
+           describe_errno(attrs.init_error);
+  if (auto attrs_err = set_child_attrs(attrs); err == 0)
+    err = attrs_err;
   if (err != 0)
-    return fail("cannot execute " + quoted_prog + ": " + describe_errno(err));
+    return "cannot execute " + quoted_prog + ": " + describe_errno(err);
   // Start the child. glibc reports exec failures (e.g. ENOENT) here.
   pid_t pid = -1;
-  err = ::posix_spawnp(&pid, prog.c_str(), &actions.value, &attrs.value,
-                       arg_ptrs.data(), env_ptrs.data());
+  err = ::posix_spawnp(&pid, prog.c_str(), &actions.value, &attrs.value, argv,
+                       envp);
   if (err != 0)
-    return fail("cannot execute " + quoted_prog + ": " + describe_errno(err));
-  child_guard child{pid};
-  res.pid = static_cast<int>(pid);
-  in_rd.reset();
-  out_wr.reset();
-  err_wr.reset();
-  // Feed stdin and drain stdout and stderr until the child is gone.
-  if (opts.stdin_data.empty())
-    in_wr.reset();
-  else
-    set_nonblocking(in_wr.get());
-  set_nonblocking(out_rd.get());
-  set_nonblocking(err_rd.get());
-  output_sink sinks[] = {{std::move(out_rd), &res.out, &res.out_truncated},
-                         {std::move(err_rd), &res.err, &res.err_truncated}};
-  std::string buf(io_chunk, '\0');
+    return "cannot execute " + quoted_prog + ": " + describe_errno(err);
+  child.pid = pid;
+  child.in_wr.reset(pipes.in_wr.release());
+  child.out_rd.reset(pipes.out_rd.release());
+  child.err_rd.reset(pipes.err_rd.release());
+  return std::nullopt;
+}
+
+/// A running child and the parent's side of the I/O with it.
+struct run_state {
+  /// Takes over `spawned` (guarding its PID first) and prepares the pipes:
+  /// stdin closed at once when there is nothing to write, the parent's ends
+  /// non-blocking.
+  run_state(const subprocess_options& options, subprocess_result& result,
+            sigpipe_guard& guard, spawned_child& spawned)
+    : opts(options), res(result), sigpipe(guard), pid(spawned.pid),
+      child(spawned.pid), in_wr(std::move(spawned.in_wr)),
+      sinks{{std::move(spawned.out_rd), &result.out, &result.out_truncated},
+            {std::move(spawned.err_rd), &result.err, &result.err_truncated}},
+      buf(io_chunk, '\0'), has_deadline(options.timeout.count() > 0) {
+    res.pid = static_cast<int>(pid);
+    if (opts.stdin_data.empty())
+      in_wr.reset();
+    else
+      set_nonblocking(in_wr.get());
+    for (auto& sink : sinks)
+      set_nonblocking(sink.fd.get());
+    deadline = clock_type::now() + opts.timeout;
+  }
+
+  const subprocess_options& opts;
+  subprocess_result& res;
+  sigpipe_guard& sigpipe;
+  const pid_t pid;
+  /// Kills and reaps the child when an exception unwinds.
+  child_guard child;
+  /// The child's stdin, open while data is left to write.
+  unique_fd in_wr;
+  /// How much of `opts.stdin_data` was written.
   std::size_t in_offset = 0;
-  const auto has_deadline = opts.timeout.count() > 0;
-  const auto deadline = clock_type::now() + opts.timeout;
+  /// The child's stdout and stderr.
+  output_sink sinks[2];
+  /// Read buffer.
+  std::string buf;
+  const bool has_deadline;
+  clock_type::time_point deadline;
   bool exited = false; // Reported by waitid, not reaped yet.
   bool killed = false; // We sent SIGKILL (timeout or cancel).
   bool lost = false;   // Reaped by someone else.
+  /// Once the child is gone: when to stop reading its output.
   clock_type::time_point drain_until;
-  auto idle_wait = std::chrono::milliseconds{1};
-  auto stop = [&](clock_type::time_point now) {
-    in_wr.reset();
-    drain_until = now + drain_grace;
-  };
+  /// Poll timeout while only the child's exit is left to wait for.
+  std::chrono::milliseconds idle_wait{1};
+};
+
+/// Stops feeding the child and gives its output `drain_grace` to end.
+void begin_drain(run_state& st, clock_type::time_point now) {
+  st.in_wr.reset();
+  st.drain_until = now + drain_grace;
+}
+
+/// Whether the child exited or was reaped by someone else. An exited child
+/// is left as a zombie, so the group ID stays reserved for the kill of
+/// what is left of its group.
+bool notice_exit(run_state& st) {
+  siginfo_t info{};
+  auto rc = ::waitid(P_PID, static_cast<id_t>(st.pid), &info,
+                     WEXITED | WNOHANG | WNOWAIT);
+  if (rc == 0 && info.si_pid == st.pid) {
+    st.exited = true;
+    st.child.kill_group();
+    return true;
+  }
+  if (rc < 0 && errno == ECHILD) {
+    st.exited = true;
+    st.lost = true;
+    st.child.release();
+    return true;
+  }
+  return false;
+}
+
+/// Kills the child's group when cancelled or past the deadline; returns
+/// whether it did.
+bool kill_if_due(run_state& st, clock_type::time_point now) {
+  if (st.opts.cancelled && st.opts.cancelled->load())
+    st.res.cancelled = true;
+  else if (st.has_deadline && now >= st.deadline)
+    st.res.timed_out = true;
+  else
+    return false;
+  st.killed = true;
+  st.child.kill_group();
+  return true;
+}
+
+/// While the child runs: whether it ended, is cancelled or overran; each
+/// starts the drain.
+void watch_child(run_state& st, clock_type::time_point now) {
+  if (st.exited || st.killed)
+    return;
+  if (notice_exit(st) || kill_if_due(st, now))
+    begin_drain(st, now);
+}
+
+/// Whether the child is gone and its output closed or drained long enough.
+bool finished(const run_state& st, clock_type::time_point now) {
+  auto outputs_open = st.sinks[0].fd || st.sinks[1].fd;
+  return (st.exited || st.killed) && (!outputs_open || now >= st.drain_until);
+}
+
+/// What to poll: the child's stdin while open, its open output pipes.
+struct poll_set {
+  pollfd fds[3]{};
+  /// The sink of each entry; null for stdin.
+  output_sink* sinks[3] = {nullptr, nullptr, nullptr};
+  nfds_t size = 0;
+};
+
+poll_set make_poll_set(run_state& st) {
+  poll_set set;
+  if (st.in_wr)
+    set.fds[set.size++] = pollfd{st.in_wr.get(), POLLOUT, 0};
+  for (auto& sink : st.sinks) {
+    if (sink.fd) {
+      set.sinks[set.size] = &sink;
+      set.fds[set.size++] = pollfd{sink.fd.get(), POLLIN, 0};
+    }
+  }
+  return set;
+}
+
+/// How long to wait for I/O: at most until the next check of the child
+/// (and of the deadline, or the drain's end).
+clock_type::duration next_wait(run_state& st, clock_type::time_point now,
+                               bool nothing_to_poll) {
+  clock_type::duration wait = poll_granularity;
+  if (st.exited || st.killed)
+    wait = std::min(wait, st.drain_until - now);
+  else if (st.has_deadline)
+    wait = std::min(wait, st.deadline - now);
+  if (nothing_to_poll) {
+    // Only the child's exit to wait for: check often at first, so short
+    // runs that closed their output early return promptly.
+    wait = std::min<clock_type::duration>(wait, st.idle_wait);
+    st.idle_wait = std::min(st.idle_wait * 2, poll_granularity);
+  }
+  return wait;
+}
+
+/// Writes the next chunk of stdin; closes it when all is written or the
+/// child stopped reading.
+void feed_stdin(run_state& st, short revents) {
+  if (revents & POLLNVAL) {
+    st.in_wr.release();
+    return;
+  }
+  const auto& data = st.opts.stdin_data;
+  auto left = data.size() - st.in_offset;
+  auto n = ::write(st.in_wr.get(), data.data() + st.in_offset,
+                   std::min(left, io_chunk));
+  if (n > 0) {
+    st.in_offset += static_cast<std::size_t>(n);
+    if (st.in_offset == data.size())
+      st.in_wr.reset();
+  } else if (n < 0 && errno == EPIPE) {
+    // The child closed its stdin: fine, it did not want the rest.
+    st.sigpipe.note_epipe();
+    st.in_wr.reset();
+  } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+             errno != EINTR) {
+    st.in_wr.reset();
+  }
+}
+
+/// Serves what `poll` reported ready.
+void handle_events(run_state& st, const poll_set& set) {
+  for (nfds_t i = 0; i < set.size; ++i) {
+    auto revents = set.fds[i].revents;
+    if (revents == 0)
+      continue;
+    if (set.sinks[i] == nullptr)
+      feed_stdin(st, revents);
+    else if (revents & POLLNVAL)
+      set.sinks[i]->fd.release();
+    else
+      read_some(*set.sinks[i], st.opts.max_output, st.buf.data());
+  }
+}
+
+/// Feeds stdin and drains stdout and stderr until the child is gone.
+void pump_io(run_state& st) {
   for (;;) {
     auto now = clock_type::now();
-    if (!exited && !killed) {
-      siginfo_t info{};
-      auto rc = ::waitid(P_PID, static_cast<id_t>(pid), &info,
-                         WEXITED | WNOHANG | WNOWAIT);
-      if (rc == 0 && info.si_pid == pid) {
-        // Left as a zombie, so the group ID stays reserved for the kill.
-        exited = true;
-        child.kill_group();
-        stop(now);
-      } else if (rc < 0 && errno == ECHILD) {
-        exited = true;
-        lost = true;
-        child.release();
-        stop(now);
-      } else if (opts.cancelled && opts.cancelled->load()) {
-        res.cancelled = true;
-        killed = true;
-        child.kill_group();
-        stop(now);
-      } else if (has_deadline && now >= deadline) {
-        res.timed_out = true;
-        killed = true;
-        child.kill_group();
-        stop(now);
-      }
-    }
-    auto outputs_open = sinks[0].fd || sinks[1].fd;
-    if ((exited || killed) && (!outputs_open || now >= drain_until))
+    watch_child(st, now);
+    if (finished(st, now))
       break;
-    // Wait for I/O, at most until the next check.
-    pollfd fds[3];
-    output_sink* fd_sinks[3] = {nullptr, nullptr, nullptr};
-    nfds_t nfds = 0;
-    if (in_wr)
-      fds[nfds++] = pollfd{in_wr.get(), POLLOUT, 0};
-    for (auto& sink : sinks) {
-      if (sink.fd) {
-        fd_sinks[nfds] = &sink;
-        fds[nfds++] = pollfd{sink.fd.get(), POLLIN, 0};
-      }
-    }
-    clock_type::duration wait = poll_granularity;
-    if (exited || killed)
-      wait = std::min(wait, drain_until - now);
-    else if (has_deadline)
-      wait = std::min(wait, deadline - now);
-    if (nfds == 0) {
-      // Only the child's exit to wait for: check often at first, so short
-      // runs that closed their output early return promptly.
-      wait = std::min<clock_type::duration>(wait, idle_wait);
-      idle_wait = std::min(idle_wait * 2, poll_granularity);
-    }
-    auto rc = ::poll(fds, nfds, to_poll_timeout(wait));
+    auto set = make_poll_set(st);
+    auto wait = next_wait(st, now, set.size == 0);
+    auto rc = ::poll(set.fds, set.size, to_poll_timeout(wait));
     if (rc < 0) {
       if (errno == EINTR || errno == EAGAIN)
         continue;
       // Cannot happen with valid arguments; do not spin or hang.
-      res.error = "poll failed: " + describe_errno(errno);
-      killed = true;
-      child.kill_group();
+      st.res.error = "poll failed: " + describe_errno(errno);
+      st.killed = true;
+      st.child.kill_group();
       break;
     }
-    for (nfds_t i = 0; i < nfds; ++i) {
-      auto revents = fds[i].revents;
-      if (revents == 0)
-        continue;
-      if (fd_sinks[i] == nullptr) {
-        // The child's stdin.
-        if (revents & POLLNVAL) {
-          in_wr.release();
-          continue;
-        }
-        auto left = opts.stdin_data.size() - in_offset;
-        auto n = ::write(in_wr.get(), opts.stdin_data.data() + in_offset,
-                         std::min(left, io_chunk));
-        if (n > 0) {
-          in_offset += static_cast<std::size_t>(n);
-          if (in_offset == opts.stdin_data.size())
-            in_wr.reset();
-        } else if (n < 0 && errno == EPIPE) {
-          // The child closed its stdin: fine, it did not want the rest.
-          sigpipe.note_epipe();
-          in_wr.reset();
-        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                   errno != EINTR) {
-          in_wr.reset();
-        }
-      } else if (revents & POLLNVAL) {
-        fd_sinks[i]->fd.release();
-      } else {
-        read_some(*fd_sinks[i], opts.max_output, buf.data());
-      }
-    }
+    handle_events(st, set);
   }
-  // Close our pipe ends, then reap.
-  in_wr.reset();
-  for (auto& sink : sinks)
+}
+
+/// Closes our pipe ends, then reaps the child (unless someone else did) and
+/// records how it ended.
+void reap_child(run_state& st) {
+  st.in_wr.reset();
+  for (auto& sink : st.sinks)
     sink.fd.reset();
-  if (!lost) {
-    if (auto status = child.reap()) {
-      if (WIFEXITED(*status)) {
-        res.exit_code = WEXITSTATUS(*status);
-      } else if (WIFSIGNALED(*status)) {
-        res.term_signal = WTERMSIG(*status);
-      }
+  if (st.lost)
+    return;
+  if (auto status = st.child.reap()) {
+    if (WIFEXITED(*status)) {
+      st.res.exit_code = WEXITSTATUS(*status);
+    } else if (WIFSIGNALED(*status)) {
+      st.res.term_signal = WTERMSIG(*status);
     }
   }
+}
+
+} // namespace
+
+subprocess_result run_subprocess(const subprocess_options& opts) {
+  if (auto problem = check_options(opts))
+    return spawn_failure(std::move(*problem));
+  // Prepare everything that allocates before starting the child.
+  auto args = opts.argv;
+  auto arg_ptrs = make_c_array(args);
+  auto envs = make_environment(opts.env);
+  auto env_ptrs = make_c_array(envs);
+  sigpipe_guard sigpipe;
+  spawned_child spawned;
+  if (auto problem = spawn_child(opts.argv.front(), arg_ptrs.data(),
+                                 env_ptrs.data(), spawned))
+    return spawn_failure(std::move(*problem));
+  subprocess_result res;
+  run_state st{opts, res, sigpipe, spawned};
+  pump_io(st);
+  reap_child(st);
   return res;
 }
 

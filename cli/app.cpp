@@ -1,0 +1,107 @@
+#include "app.hpp"
+
+#include "cli.hpp"
+
+namespace jamjet::cli {
+
+namespace {
+
+const std::vector<std::string> log_levels{"trace", "debug", "info",
+                                          "warn",  "error", "off"};
+
+} // namespace
+
+cli_app::cli_app()
+  : app{"jamjet: a durable, event-driven workflow scheduler for "
+        "JamJet IR workflows"} {
+  app.require_subcommand(1);
+  app
+    .add_option("--log-level", log_level,
+                "Log level on stderr: trace, debug, info, warn, error, off")
+    ->check(CLI::IsMember(log_levels))
+    ->capture_default_str();
+  add_run_command(*this);
+  add_validate_command(*this);
+  add_resume_command(*this);
+  add_status_command(*this);
+  add_events_command(*this);
+  add_dlq_command(*this);
+  add_request_commands(*this);
+  add_serve_command(*this);
+  add_worker_command(*this);
+  add_submit_command(*this);
+}
+
+void cli_app::bind(CLI::App* sub, std::function<int()> action) {
+  actions_.emplace_back(sub, std::move(action));
+}
+
+int cli_app::run() const {
+  for (const auto& [sub, action] : actions_)
+    if (*sub)
+      return action();
+  return exit_bad_input;
+}
+
+void add_log_level(CLI::App* sub, std::string& level) {
+  sub->add_option("--log-level", level, "Log level on stderr")
+    ->check(CLI::IsMember(log_levels));
+}
+
+void add_store_options(CLI::App* sub, store_options& opts) {
+  auto db =
+    sub->add_option("--db", opts.db, "SQLite store (created when missing)")
+      ->capture_default_str();
+  sub
+    ->add_flag("--memory", opts.memory,
+               "Keep state in memory only (lost at exit)")
+    ->excludes(db);
+  sub
+    ->add_option("--synchronous", opts.synchronous,
+                 "SQLite durability: 'full' fsyncs every commit; 'normal' "
+                 "may lose the last commits on power loss (never on a "
+                 "process crash)")
+    ->check(CLI::IsMember({"full", "normal"}))
+    ->capture_default_str();
+}
+
+void add_handler_options(CLI::App* sub, run_options& opts, unsigned min_slots) {
+  sub->add_option("--handler", opts.handlers,
+                  "KIND=PROGRAM: run nodes of KIND with an external program "
+                  "(repeatable)");
+  sub
+    ->add_option("--slots", opts.slots,
+                 min_slots == 0 ? "Handler slots of a worker inside the "
+                                  "node (0: remote workers only)"
+                                : "Handler slots")
+    ->check(CLI::Range(min_slots, 1024u))
+    ->capture_default_str();
+  sub
+    ->add_option("--node-timeout", opts.node_timeout_secs,
+                 "Default node timeout in seconds for program handlers")
+    ->check(CLI::Range(1, 86400 * 7))
+    ->capture_default_str();
+  sub
+    ->add_option("--lease", opts.lease_secs,
+                 "Lease period in seconds: a node whose worker neither "
+                 "reports nor heartbeats for this long is retried; leases "
+                 "held when a process died wait this long after resume")
+    ->check(CLI::Range(0.1, 86400.0))
+    ->capture_default_str();
+}
+
+CLI::Option* add_connect_options(CLI::App* sub, client_target& target,
+                                 CLI::Option* db_opt) {
+  auto connect = sub->add_option("--connect", target.connect,
+                                 "HOST:PORT of a scheduler node (`jamjet "
+                                 "serve`) instead of a store");
+  if (db_opt)
+    connect->excludes(db_opt);
+  sub
+    ->add_option("--token", target.token,
+                 "Token of the scheduler node (or JAMJET_TOKEN)")
+    ->envname("JAMJET_TOKEN");
+  return connect;
+}
+
+} // namespace jamjet::cli

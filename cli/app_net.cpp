@@ -1,0 +1,99 @@
+// The network: `serve` a scheduler node, run a `worker` for one, `submit` a
+// workflow to one.
+
+#include <memory>
+
+#include "app.hpp"
+
+namespace jamjet::cli {
+
+void add_serve_command(cli_app& cli) {
+  auto opts = std::make_shared<serve_options>();
+  auto serve = cli.app.add_subcommand(
+    "serve", "Run a scheduler node: executions, dispatch and the store, "
+             "serving remote workers (`jamjet worker`) and clients "
+             "(`jamjet submit`, `--connect`) until SIGINT or SIGTERM");
+  add_store_options(serve, opts->run.store);
+  opts->run.slots = 0;
+  add_handler_options(serve, opts->run, 0);
+  serve
+    ->add_option("--listen", opts->listen,
+                 "HOST:PORT to listen on (port 0: any free one)")
+    ->capture_default_str();
+  serve
+    ->add_option("--token", opts->token,
+                 "Token every worker and client must present (or "
+                 "JAMJET_TOKEN)")
+    ->envname("JAMJET_TOKEN");
+  serve->add_flag("--insecure", opts->insecure,
+                  "Allow a non-loopback --listen without a token");
+  add_log_level(serve, cli.log_level);
+  cli.bind(serve, [opts] { return serve_command(*opts); });
+}
+
+void add_worker_command(cli_app& cli) {
+  auto opts = std::make_shared<worker_options>();
+  auto worker = cli.app.add_subcommand(
+    "worker", "Run a worker process for a scheduler node: takes work for "
+              "its queues, heartbeats, reports results; reconnects when the "
+              "node goes away; on SIGTERM finishes its work and exits");
+  worker
+    ->add_option("--connect", opts->connect, "HOST:PORT of the scheduler node")
+    ->capture_default_str();
+  worker
+    ->add_option("--queues", opts->queues,
+                 "Queue types served, comma-separated (model, tool, "
+                 "python_tool, retrieval, general; * for all)")
+    ->capture_default_str();
+  worker->add_option("--slots", opts->slots, "Handlers at once")
+    ->check(CLI::Range(1, 1024))
+    ->capture_default_str();
+  worker->add_option("--handler", opts->handlers,
+                     "KIND=PROGRAM: run nodes of KIND with an external "
+                     "program (repeatable)");
+  worker
+    ->add_option("--node-timeout", opts->node_timeout_secs,
+                 "Default node timeout in seconds for program handlers")
+    ->check(CLI::Range(1, 86400 * 7))
+    ->capture_default_str();
+  worker
+    ->add_option("--grace", opts->grace_secs,
+                 "Seconds running handlers may take after SIGTERM")
+    ->check(CLI::Range(0.0, 86400.0))
+    ->capture_default_str();
+  worker->add_option("--name", opts->name,
+                     "Worker id in events (default: worker-HOST-PID)");
+  worker
+    ->add_option("--token", opts->token,
+                 "Token of the scheduler node (or JAMJET_TOKEN)")
+    ->envname("JAMJET_TOKEN");
+  add_log_level(worker, cli.log_level);
+  cli.bind(worker, [opts] { return worker_command(*opts); });
+}
+
+void add_submit_command(cli_app& cli) {
+  struct submit_options {
+    client_target target;
+    std::string workflow;
+    std::string input = "{}";
+    bool wait = false;
+  };
+  auto opts = std::make_shared<submit_options>();
+  auto submit = cli.app.add_subcommand(
+    "submit", "Register and start a workflow on a scheduler node; print "
+              "the execution id, or with --wait its final state (exit codes "
+              "as `run`)");
+  submit->add_option("workflow", opts->workflow, "Workflow IR JSON file")
+    ->required();
+  submit->add_option("--input", opts->input,
+                     "Initial state: a JSON object, or @FILE");
+  submit->add_flag("--wait", opts->wait, "Wait for the execution's end");
+  add_connect_options(submit, opts->target, nullptr)->required();
+  add_log_level(submit, cli.log_level);
+  cli.bind(submit, [opts] {
+    return submit_command(opts->target, opts->workflow, opts->input,
+                          opts->wait);
+  });
+}
+
+} // namespace jamjet::cli
