@@ -185,17 +185,20 @@ TEST_CASE("one decision per approval node: the first counts, the others are "
     auto id = wait_for_events(db, 2);
     kill->store(true);
     run.get();
-    REQUIRE(
-      cli({"approve", id, "ask", "--user", "ann", "--db", db}).exit_code == 0);
-    auto late = cli({"reject", id, "ask", "--user", "bob", "--db", db});
+    REQUIRE(cli({"reject", id, "ask", "--user", "ann", "--db", db}).exit_code ==
+            0);
+    auto late = cli({"approve", id, "ask", "--user", "bob", "--db", db});
     CHECK(late.exit_code == 2);
-    CHECK(contains(late.err, "already decided (approved by 'ann'"));
+    CHECK(contains(late.err, "already decided (rejected by 'ann'"));
+    // The rejection leads to the fallback, and the run ends.
     auto resume = cli({"resume", "--db", db});
     INFO(resume.err);
-    CHECK(contains(cli({"events", id, "--db", db}).out, "approval_received"));
-    // Now applied: refused again, as the node is no longer waiting.
-    auto after = cli({"reject", id, "ask", "--db", db});
-    CHECK(after.exit_code == 2);
+    CHECK(resume.exit_code == 0);
+    auto events = cli({"events", id, "--db", db}).out;
+    CHECK(contains(events, R"("user_id":"ann")"));
+    CHECK_FALSE(contains(events, R"("user_id":"bob")"));
+    // Now the execution has ended: refused again.
+    CHECK(cli({"approve", id, "ask", "--db", db}).exit_code == 2);
   }
   SECTION("four at once to a run that owns the store") {
     auto run = std::async(std::launch::async, [&] {
