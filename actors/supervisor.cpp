@@ -277,14 +277,15 @@ caf::result<std::string> start_execution(supervisor_ptr self,
   return rp;
 }
 
-/// Fails an execution whose stored events cannot be read (a row too deep
-/// or malformed, written by an older version): it cannot be resumed, and
-/// it must not be retried at every start. Its open items are cancelled and
+/// Fails an execution that cannot be resumed: its stored events cannot be
+/// read (a row too deep or malformed, written by an older version), or its
+/// workflow is missing or does not load. It must not stay "running" for
+/// ever, nor be retried at every start. Its open items are cancelled and
 /// taken out of `items`.
-void fail_unreadable(supervisor_ptr self, const recovered_execution& ex,
-                     std::vector<work_item>& items) {
+void fail_unresumable(supervisor_ptr self, const recovered_execution& ex,
+                      const std::string& why, std::vector<work_item>& items) {
   auto& id = ex.record.id;
-  log()->error("cannot resume execution '{}': {}", id, ex.unreadable);
+  log()->error("cannot resume execution '{}': {}", id, why);
   command cmd;
   cmd.execution_id = id;
   cmd.now_ms = now_ms(self);
@@ -297,7 +298,7 @@ void fail_unreadable(supervisor_ptr self, const recovered_execution& ex,
       *keep++ = std::move(item);
   }
   items.erase(keep, items.end());
-  cmd.events.emplace_back(workflow_failed{"cannot resume: " + ex.unreadable});
+  cmd.events.emplace_back(workflow_failed{"cannot resume: " + why});
   self->request(self->state.backend, caf::infinite, commit_atom::value, cmd)
     .then([](const commit_result&) {},
           [id](caf::error& err) {
@@ -321,17 +322,16 @@ recovery_report recover(supervisor_ptr self, recovery_snapshot& snap) {
     brief.workflow_id = rec.workflow_id;
     brief.workflow_version = rec.workflow_version;
     brief.status = rec.status;
-    if (!ex.unreadable.empty()) {
-      // Reported with the others: whoever awaits it sees it fail.
-      fail_unreadable(self, ex, snap.items);
-      report.resumed.push_back(std::move(brief));
-      continue;
-    }
     auto graph = st.workflows.find(rec.workflow_id, rec.workflow_version);
-    if (!graph) {
-      log()->error("cannot resume execution '{}': workflow '{}' version "
-                   "'{}' is not in the store",
-                   rec.id, rec.workflow_id, rec.workflow_version);
+    if (!ex.unreadable.empty() || !graph) {
+      // Reported with the others: whoever awaits it sees it fail.
+      auto why = !ex.unreadable.empty()
+                   ? ex.unreadable
+                   : "workflow '" + rec.workflow_id + "' version '" +
+                       rec.workflow_version +
+                       "' is missing from the store or does not load";
+      fail_unresumable(self, ex, why, snap.items);
+      report.resumed.push_back(std::move(brief));
       continue;
     }
     auto exec =

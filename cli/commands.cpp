@@ -173,18 +173,22 @@ int resume_command(const run_options& opts) {
   auto ids = rt->resume();
   spdlog::info("resuming {} execution(s)", ids.size());
   nlohmann::json summary = nlohmann::json::object();
-  int rc = exit_completed;
+  nlohmann::json errors = nlohmann::json::object();
   for (auto& id : ids) {
     auto result = rt->wait(id);
     summary[id] = result.status;
-    if (!result.completed())
-      rc = exit_failed;
     spdlog::info("execution {} {}", id, result.status);
+    if (!result.completed()) {
+      errors[id] = result.error;
+      std::cerr << "error: execution " << id << " " << result.status << ": "
+                << result.error << "\n";
+    }
   }
-  std::cout
-    << nlohmann::json{{"resumed", ids.size()}, {"executions", summary}}.dump(2)
-    << "\n";
-  return rc;
+  nlohmann::json out{{"resumed", ids.size()}, {"executions", summary}};
+  if (!errors.empty())
+    out["errors"] = errors;
+  std::cout << out.dump(2) << "\n";
+  return errors.empty() ? exit_completed : exit_failed;
 }
 
 int status_command(const std::string& db, const std::string& execution_id) {

@@ -110,6 +110,11 @@ struct runtime::impl {
     return *graph;
   }
 
+  bool has_graph(const std::string& id, const std::string& version) const {
+    std::lock_guard<std::mutex> guard{mtx};
+    return static_cast<bool>(workflows.find(id, version));
+  }
+
   void check_running() const {
     if (stopped)
       throw error(error_code::unavailable, "the runtime has shut down");
@@ -209,9 +214,14 @@ std::vector<std::string> runtime::resume() {
   d.check_running();
   if (d.cfg.worker_slots > 0) {
     std::vector<std::string> problems;
-    for (auto& rec : d.resumed)
+    for (auto& rec : d.resumed) {
+      // An execution whose workflow did not load is being failed by the
+      // supervisor ("cannot resume"); it needs no handler.
+      if (!d.has_graph(rec.workflow_id, rec.workflow_version))
+        continue;
       for (auto& m : missing_handlers(rec.workflow_id, rec.workflow_version))
         problems.push_back("execution " + rec.id + ": " + m);
+    }
     if (!problems.empty()) {
       std::string msg = "cannot resume: no handler for";
       for (auto& p : problems)

@@ -19,11 +19,17 @@
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/support/subprocess.hpp"
+#include "system_cli.hpp"
+#include "testing/contains.hpp"
 #include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;
+using jamjet::testing::cli;
+using jamjet::testing::contains;
+using jamjet::testing::python;
 using jamjet::testing::temp_dir;
+using jamjet::testing::wait_for_events;
 
 namespace {
 
@@ -39,47 +45,6 @@ std::string deep_object(size_t depth = very_deep) {
   text += "1";
   text.append(depth, '}');
   return text;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-subprocess_result cli(std::vector<std::string> args,
-                      std::shared_ptr<std::atomic<bool>> kill = nullptr) {
-  subprocess_options opts;
-  opts.argv.push_back(JAMJET_CLI_PATH);
-  for (auto& a : args)
-    opts.argv.push_back(std::move(a));
-  opts.timeout = std::chrono::seconds{120};
-  opts.cancelled = std::move(kill);
-  return run_subprocess(opts);
-}
-
-/// Runs a Python script (the tests reach into the SQLite file with it).
-subprocess_result python(const std::string& script,
-                         std::vector<std::string> args = {}) {
-  subprocess_options opts;
-  opts.argv = {"python3", "-c", script};
-  for (auto& a : args)
-    opts.argv.push_back(std::move(a));
-  opts.timeout = std::chrono::seconds{60};
-  return run_subprocess(opts);
-}
-
-/// The id of the only execution in `db`, once it has `n` events or more.
-std::string wait_for_events(const std::string& db, uint64_t n) {
-  for (int i = 0; i < 2000; ++i) {
-    auto res = cli({"status", "--db", db});
-    if (res.exit_code == 0) {
-      auto all = json::parse(res.out, nullptr, false);
-      if (all.is_array() && all.size() == 1 && all[0]["last_sequence"] >= n)
-        return all[0]["execution_id"];
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  FAIL("no execution with " << n << " events in " << db);
-  return {};
 }
 
 /// A workflow whose only node waits for the signal "paid".
