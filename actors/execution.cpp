@@ -239,6 +239,8 @@ commit_and_reply(execution_ptr self, event_kind kind,
 bool fold_events(execution_ptr self, const std::vector<event>& events) {
   auto& st = self->state;
   for (auto& e : events) {
+    if (st.limits.before_fold)
+      st.limits.before_fold(e);
     switch (st.prog->fold(e)) {
       case fold_status::applied:
         // A node whose command is folded may be acted on again.
@@ -282,6 +284,54 @@ void refold_from_log(execution_ptr self) {
     });
 }
 
+/// What an exception thrown inside the actor says.
+std::string describe(const std::exception_ptr& eptr) {
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "an unknown exception";
+  }
+}
+
+/// A defect inside the actor (an exception from a handler) fails this
+/// execution and nothing else; CAF then stops the actor. Fire and forget:
+/// the stop (cancelling what is in flight), then the failure alone, in
+/// case a node settled meanwhile and the store refused the stop (the
+/// store refuses the second command when the first was committed).
+void fail_on_defect(execution_ptr self, const std::string& what) {
+  auto& st = self->state;
+  log()->error("execution '{}' failed inside the runtime: {}", st.id, what);
+  auto why = "internal error in the runtime: " + what;
+  command stop;
+  stop.execution_id = st.id;
+  stop.now_ms = now_ms(self);
+  try {
+    auto& prog = *st.prog;
+    for (auto r : prog.scheduled_nodes()) {
+      auto& node = prog.graph().node(r);
+      stop.events.emplace_back(node_cancelled{node.id});
+      if (node.spec.role == node_role::work)
+        stop.items.emplace_back(cancel_op{item_id_for(st.id, node.id)});
+    }
+    for (auto& id : open_timer_ids(prog, st.id))
+      stop.items.emplace_back(disarm_op{id});
+  } catch (...) {
+    stop.events.clear();
+    stop.items.clear();
+  }
+  stop.events.emplace_back(workflow_failed{why});
+  caf::anon_send(st.backend, commit_atom::value, stop);
+  if (!stop.items.empty() || stop.events.size() > 1) {
+    command failed;
+    failed.execution_id = st.id;
+    failed.now_ms = stop.now_ms;
+    failed.events.emplace_back(workflow_failed{why});
+    caf::anon_send(st.backend, commit_atom::value, std::move(failed));
+  }
+}
+
 execution_actor::behavior_type execution_impl(execution_ptr self,
                                               std::string id, graph_ptr graph,
                                               backend_actor backend,
@@ -290,6 +340,12 @@ execution_actor::behavior_type execution_impl(execution_ptr self,
   self->state.backend = std::move(backend);
   self->state.limits = limits;
   self->state.prog.emplace(std::move(graph));
+  self->set_exception_handler(
+    [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      auto what = describe(eptr);
+      fail_on_defect(self, what);
+      return make_error(error_code::unavailable, what);
+    });
   return {
     [=](std::vector<event>& events) {
       if (fold_events(self, events))

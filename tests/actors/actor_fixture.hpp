@@ -3,6 +3,7 @@
 // The actor-test fixture: the scheduler's actors on CAF's test coordinator,
 // with virtual time and a scripted worker the test answers for.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,13 +55,15 @@ struct fixture {
   scheduler s;
   std::vector<worker_actor> workers;
 
-  explicit fixture(size_t max_in_flight = 16, size_t max_per_wake = 8) {
+  explicit fixture(size_t max_in_flight = 16, size_t max_per_wake = 8,
+                   std::function<void(const event&)> before_fold = nullptr) {
     cfg.testing();
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     scheduler_config sc;
     sc.limits.max_in_flight = max_in_flight;
     sc.limits.max_per_wake = max_per_wake;
+    sc.limits.before_fold = std::move(before_fold);
     sc.dispatch.lease = 1000ms;
     s = spawn_scheduler(*sys, store, sc);
     run();

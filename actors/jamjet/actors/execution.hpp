@@ -35,6 +35,7 @@
 // quits once its execution is terminal.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ struct execution_limits {
   size_t max_in_flight = 16;
   /// Nodes scheduled per wake at most.
   size_t max_per_wake = 8;
+  /// Tests only: runs before each committed event is folded. A throw from
+  /// it stands for a defect inside the actor, which must fail that one
+  /// execution and nothing else.
+  std::function<void(const event&)> before_fold;
 };
 
 /// Spawns the actor for execution `id` of `graph`.
