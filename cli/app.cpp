@@ -26,6 +26,7 @@ cli_app::cli_app()
   add_status_command(*this);
   add_events_command(*this);
   add_dlq_command(*this);
+  add_check_command(*this);
   add_request_commands(*this);
   add_serve_command(*this);
   add_worker_command(*this);

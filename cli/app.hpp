@@ -71,6 +71,7 @@ void add_resume_command(cli_app& cli);
 /// `signal`, `approve`, `reject`.
 void add_status_command(cli_app& cli);
 void add_events_command(cli_app& cli);
+void add_check_command(cli_app& cli);
 void add_dlq_command(cli_app& cli);
 void add_request_commands(cli_app& cli);
 

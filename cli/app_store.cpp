@@ -95,6 +95,17 @@ void add_events_command(cli_app& cli) {
   });
 }
 
+void add_check_command(cli_app& cli) {
+  auto opts = std::make_shared<query_options>();
+  auto check = cli.app.add_subcommand(
+    "check", "Check a whole store: SQLite's integrity, every workflow, every "
+             "execution's log; print a report (exit 0 sound, 1 problems "
+             "found). Reads only; safe while a runtime owns the store");
+  add_db_option(check, opts->db);
+  add_log_level(check, cli.log_level);
+  cli.bind(check, [opts] { return check_command(opts->db); });
+}
+
 void add_dlq_command(cli_app& cli) {
   auto opts = std::make_shared<query_options>();
   auto dlq = cli.app.add_subcommand("dlq", "Dead letters: work items whose "

@@ -218,6 +218,21 @@ int events_command(const std::string& db, const std::string& execution_id) {
   return exit_completed;
 }
 
+int check_command(const std::string& db) {
+  auto st = open_reader(db);
+  auto report = st->check();
+  std::cout << nlohmann::json{{"ok", report.problems.empty()},
+                              {"workflows", report.workflows},
+                              {"executions", report.executions},
+                              {"events", report.events},
+                              {"problems", report.problems}}
+                 .dump(2)
+            << "\n";
+  for (auto& p : report.problems)
+    std::cerr << "problem: " << p << "\n";
+  return report.problems.empty() ? exit_completed : exit_failed;
+}
+
 int dlq_list_command(const std::string& db) {
   auto st = open_reader(db);
   for (auto& dl : st->dead_letters()) {

@@ -57,6 +57,10 @@ int status_command(const std::string& db, const std::string& execution_id);
 /// `jamjet events EXEC_ID`.
 int events_command(const std::string& db, const std::string& execution_id);
 
+/// `check`: the whole store checked (SQLite's integrity, every workflow,
+/// every log); a JSON report; exit 0 sound, 1 problems found.
+int check_command(const std::string& db);
+
 /// `jamjet dlq list`.
 int dlq_list_command(const std::string& db);
 

@@ -1,5 +1,6 @@
 #include "jamjet/store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "jamjet/core/item_rules.hpp"
+#include "jamjet/core/workflow_registry.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event_json.hpp"
 #include "jamjet/messages/json_limits.hpp"
@@ -327,6 +329,10 @@ std::shared_ptr<sqlite_store> sqlite_store::open(const std::string& path,
     if (::ftruncate(st->lock_fd_, 0) == 0) [[maybe_unused]]
       auto w = ::pwrite(st->lock_fd_, pid.data(), pid.size(), 0);
   }
+  if (opts.read_only && ::access(path.c_str(), F_OK) != 0)
+    throw error(error_code::bad_input,
+                "no store at '" + path + "' (" + std::strerror(errno) +
+                  "); give the --db of an existing store");
   int flags = opts.read_only ? SQLITE_OPEN_READONLY
                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;
@@ -665,6 +671,31 @@ void sqlite_store::cache(const execution_record& rec, bool existed,
   }
 }
 
+namespace {
+
+/// Why `events` are not the whole log of `execution_id` from sequence
+/// `first` to `last` (its last_sequence): a row missing in the middle or at
+/// the end (a truncated or damaged file). Nothing when they are.
+std::optional<std::string> log_gap(const std::string& execution_id,
+                                   uint64_t first, uint64_t last,
+                                   const std::vector<event>& events) {
+  auto expected = first;
+  for (auto& e : events) {
+    if (e.sequence != expected)
+      return "the log of execution '" + execution_id + "' is damaged: event " +
+             std::to_string(expected) + " is missing (found " +
+             std::to_string(e.sequence) + " next)";
+    ++expected;
+  }
+  if (last + 1 > expected)
+    return "the log of execution '" + execution_id +
+           "' is truncated: it ends at event " + std::to_string(expected - 1) +
+           " of " + std::to_string(last);
+  return std::nullopt;
+}
+
+} // namespace
+
 std::vector<event> sqlite_store::read_events(const std::string& execution_id,
                                              uint64_t from) {
   stmt s{db_, "SELECT sequence, id, kind, created_at FROM events WHERE "
@@ -683,6 +714,12 @@ std::vector<event> sqlite_store::read_events(const std::string& execution_id,
   }
   if (rc != SQLITE_DONE)
     fail("cannot read events", rc);
+  s.reset();
+  // A shorter history is an error, never an answer.
+  if (auto rec = find_execution(execution_id))
+    if (auto gap = log_gap(execution_id, std::max<uint64_t>(from, 1),
+                           rec->last_sequence, result))
+      throw error(error_code::store_failure, *gap);
   return result;
 }
 
@@ -696,6 +733,39 @@ sqlite_store::snapshot_of(const std::string& execution_id) {
   if (rc != SQLITE_DONE)
     fail("cannot read snapshot", rc);
   return {0, {}};
+}
+
+sqlite_store::check_report sqlite_store::check() {
+  check_report report;
+  {
+    stmt s{db_, "PRAGMA integrity_check"};
+    int rc = SQLITE_OK;
+    while (s.row(rc)) {
+      auto line = s.text(0);
+      if (line != "ok")
+        report.problems.push_back("sqlite: " + line);
+    }
+    if (rc != SQLITE_DONE)
+      fail("cannot check store", rc);
+  }
+  for (auto& def : workflows()) {
+    ++report.workflows;
+    try {
+      workflow_registry::compile(def.ir_json);
+    } catch (const std::exception& ex) {
+      report.problems.push_back("workflow '" + def.workflow_id + "' version '" +
+                                def.version + "' does not load: " + ex.what());
+    }
+  }
+  for (auto& rec : executions()) {
+    ++report.executions;
+    try {
+      report.events += read_events(rec.id, 1).size();
+    } catch (const std::exception& ex) {
+      report.problems.push_back(ex.what());
+    }
+  }
+  return report;
 }
 
 recovery_snapshot sqlite_store::recovery() {
@@ -757,6 +827,14 @@ recovery_snapshot sqlite_store::recovery() {
     if (rc != SQLITE_DONE)
       fail("cannot read events", rc);
   }
+  // A log with a row missing cannot be resumed: it fails, not the others.
+  for (auto& ex : snap.executions)
+    if (ex.unreadable.empty())
+      if (auto gap = log_gap(ex.record.id, ex.snapshot_sequence + 1,
+                             ex.record.last_sequence, ex.events)) {
+        ex.unreadable = *gap;
+        ex.events.clear();
+      }
   snap.items = open_items();
   return snap;
 }

@@ -93,3 +93,89 @@ db.commit()
   CHECK(again.exit_code == 0);
   CHECK(json::parse(again.out)["resumed"] == 0);
 }
+
+TEST_CASE("a truncated or damaged log is an error, not a shorter history",
+          "[poison][cli][recovery]") {
+  temp_dir dir;
+  auto db = dir.path + "/j.db";
+  auto cut = leave_running(dir.write("a.json", waiting_ir("cut")), db);
+  auto whole = leave_running(dir.write("b.json", waiting_ir("whole")), db);
+  REQUIRE(cli({"events", cut, "--db", db}).exit_code == 0);
+  // Lose the last event of `cut`, as a damaged file would.
+  auto poked = python(R"PY(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM events WHERE execution_id = ? AND sequence = "
+           "(SELECT max(sequence) FROM events WHERE execution_id = ?)",
+           (sys.argv[2], sys.argv[2]))
+db.commit()
+)PY",
+                      {db, cut});
+  REQUIRE(poked.exit_code == 0);
+  auto events = cli({"events", cut, "--db", db});
+  CHECK(events.exit_code != 0);
+  CHECK(events.term_signal == 0);
+  CHECK(contains(events.err, "the log of execution '" + cut +
+                               "' is truncated: it ends at event"));
+  CHECK(events.out.empty());
+  REQUIRE(cli({"signal", whole, "go", "--db", db}).exit_code == 0);
+  auto resume = cli({"resume", "--db", db});
+  INFO(resume.err);
+  CHECK(resume.exit_code == 1);
+  auto summary = json::parse(resume.out);
+  CHECK(summary["executions"][cut] == "failed");
+  CHECK(summary["executions"][whole] == "completed");
+  CHECK(contains(summary["errors"][cut].get<std::string>(), "truncated"));
+}
+
+TEST_CASE("a log with an event missing in the middle is an error",
+          "[poison][cli]") {
+  temp_dir dir;
+  auto db = dir.path + "/j.db";
+  auto id = leave_running(dir.write("a.json", waiting_ir("gap")), db);
+  auto poked = python(R"PY(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM events WHERE execution_id = ? AND sequence = 1",
+           (sys.argv[2],))
+db.commit()
+)PY",
+                      {db, id});
+  REQUIRE(poked.exit_code == 0);
+  auto events = cli({"events", id, "--db", db});
+  CHECK(events.exit_code != 0);
+  CHECK(contains(events.err, "is damaged: event 1 is missing"));
+}
+
+TEST_CASE("check reports a sound store, and names every problem of a "
+          "damaged one",
+          "[poison][cli][check]") {
+  temp_dir dir;
+  auto db = dir.path + "/j.db";
+  auto missing = cli({"check", "--db", dir.path + "/none.db"});
+  CHECK(missing.exit_code == 2);
+  auto id = leave_running(dir.write("a.json", waiting_ir("gap")), db);
+  leave_running(dir.write("b.json", waiting_ir("other")), db);
+  auto sound = cli({"check", "--db", db});
+  INFO(sound.err);
+  REQUIRE(sound.exit_code == 0);
+  auto report = json::parse(sound.out);
+  CHECK(report["ok"] == true);
+  CHECK(report["executions"] == 2);
+  CHECK(report["workflows"] == 2);
+  CHECK(report["events"].get<int>() >= 4);
+  auto poked = python(R"PY(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM events WHERE execution_id = ? AND sequence = 1",
+           (sys.argv[2],))
+db.execute("UPDATE workflows SET ir_json = '[]' WHERE workflow_id = 'other'")
+db.commit()
+)PY",
+                      {db, id});
+  REQUIRE(poked.exit_code == 0);
+  auto damaged = cli({"check", "--db", db});
+  CHECK(damaged.exit_code == 1);
+  auto found = json::parse(damaged.out);
+  CHECK(found["ok"] == false);
+  REQUIRE(found["problems"].size() == 2);
+  CHECK(contains(damaged.out, "event 1 is missing"));
+  CHECK(contains(damaged.out, "workflow 'other' version '1' does not load"));
+}

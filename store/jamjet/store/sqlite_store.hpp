@@ -98,6 +98,21 @@ class sqlite_store : public store {
   static void post_inbox(const std::string& path, const inbox_message& msg,
                          const std::function<void()>& check = nullptr);
 
+  /// What a full check of the store found (`jamjet check`).
+  struct check_report {
+    size_t executions = 0;
+    size_t events = 0;
+    size_t workflows = 0;
+    /// One line per problem; empty: the store is sound.
+    std::vector<std::string> problems;
+  };
+
+  /// Checks the whole store: SQLite's own integrity check, every workflow
+  /// definition (it parses and compiles), every execution's log (whole,
+  /// each event readable). Reads only; takes time in proportion to the
+  /// store's size.
+  check_report check();
+
   /// How long a statement waits for another process's transaction before
   /// it fails with "database is locked".
   static constexpr int busy_timeout_ms = 10000;
