@@ -1,6 +1,22 @@
 #include "jamjet/actors/gateway.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <map>
+#include <memory>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -21,6 +37,168 @@ using caf::io::connection_handle;
 /// Tells the gateway to write a frame to a connection.
 using write_atom = caf::atom_constant<caf::atom("write")>;
 
+/// A connection the listener accepted: its descriptor and peer address.
+using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
+
+using clock_type = std::chrono::steady_clock;
+
+/// The gateway's listening socket, accepted on a thread of its own. CAF's
+/// doorman ignores a failing accept() (EMFILE: the socket stays readable,
+/// so the multiplexer spins at full speed and serves nothing else);
+/// here a failure sheds the pending connection and backs off.
+class listener {
+ public:
+  /// Binds and listens; throws `error(unavailable)` when it cannot.
+  listener(const std::string& host, uint16_t port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* res = nullptr;
+    auto service = std::to_string(port);
+    auto rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                            service.c_str(), &hints, &res);
+    if (rc != 0)
+      fail(host, port, ::gai_strerror(rc));
+    std::string why = "no address";
+    for (auto ai = res; ai != nullptr && fd_ < 0; ai = ai->ai_next) {
+      int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                 ai->ai_protocol);
+      if (fd < 0) {
+        why = std::strerror(errno);
+        continue;
+      }
+      int on = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+          ::listen(fd, SOMAXCONN) != 0) {
+        why = std::strerror(errno);
+        ::close(fd);
+        continue;
+      }
+      fd_ = fd;
+    }
+    ::freeaddrinfo(res);
+    if (fd_ < 0)
+      fail(host, port, why);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ntohs(ss.ss_family == AF_INET6
+                    ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                    : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    reserve_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+
+  ~listener() {
+    stop_ = true;
+    uint64_t one = 1;
+    if (wake_ >= 0 && ::write(wake_, &one, sizeof(one)) < 0) {
+      // the thread still sees `stop_` within its poll timeout
+    }
+    if (thread_.joinable())
+      thread_.join();
+    for (int fd : {fd_, wake_, reserve_})
+      if (fd >= 0)
+        ::close(fd);
+  }
+
+  uint16_t port() const noexcept { return port_; }
+
+  /// Accepts until destroyed, handing each connection to `gateway`.
+  void start(caf::actor gateway) {
+    thread_ = std::thread{[this, gateway] { run(gateway); }};
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& host, uint16_t port,
+                                const std::string& why) {
+    throw error(error_code::unavailable, "cannot listen on " + host + ":" +
+                                           std::to_string(port) + ": " + why);
+  }
+
+  /// Waits for the listening socket (or for `ms`); false when stopping.
+  bool wait(int ms, bool for_accept) {
+    pollfd fds[2] = {{wake_, POLLIN, 0}, {fd_, POLLIN, 0}};
+    ::poll(fds, for_accept ? 2 : 1, ms);
+    return !stop_;
+  }
+
+  void run(const caf::actor& gateway) {
+    auto backoff = std::chrono::milliseconds{10};
+    auto last_warning = clock_type::time_point{};
+    uint64_t shed = 0;
+    while (wait(1000, true)) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof(ss);
+      int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        backoff = std::chrono::milliseconds{10};
+        if (reserve_ < 0)
+          reserve_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        caf::anon_send(gateway, accepted_atom::value, static_cast<int64_t>(fd),
+                       address_of(ss));
+        continue;
+      }
+      auto err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+          err == ECONNABORTED || err == EPROTO)
+        continue;
+      // Out of descriptors (EMFILE, ENFILE) or memory: the pending
+      // connection would keep the socket readable; with the reserve
+      // descriptor freed, take it and close it, then wait a little.
+      if (reserve_ >= 0) {
+        ::close(reserve_);
+        reserve_ = -1;
+        int pending = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (pending >= 0) {
+          ::close(pending);
+          ++shed;
+        }
+        reserve_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      }
+      auto now = clock_type::now();
+      if (now - last_warning >= std::chrono::seconds{10}) {
+        last_warning = now;
+        log()->warn("cannot accept connections: {}; backing off ({} "
+                    "refused so far)",
+                    std::strerror(err), shed);
+      }
+      if (!wait(static_cast<int>(backoff.count()), false))
+        return;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{1000});
+    }
+  }
+
+  static std::string address_of(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (ss.ss_family == AF_INET)
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr,
+                  buf, sizeof(buf));
+    else if (ss.ss_family == AF_INET6)
+      ::inet_ntop(AF_INET6,
+                  &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf,
+                  sizeof(buf));
+    return buf;
+  }
+
+  int fd_ = -1;
+  int wake_ = -1;
+  /// Held so that one descriptor can be freed when there are none left.
+  int reserve_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 /// One connected peer.
 struct peer {
   /// Distinguishes connections that reuse a handle (a file descriptor).
@@ -28,9 +206,24 @@ struct peer {
   bool authed = false;
   std::string role;
   std::string name;
-  frame_reader reader;
+  /// The peer's address, for the caps and the logs.
+  std::string addr;
+  /// Bytes received and not yet a whole frame; grows only with them.
+  std::vector<char> buf;
+  /// Frames read so far; names the frame a deadline is for.
+  uint64_t frames = 0;
+  /// The frame whose deadline is set (frames + 1 when none).
+  uint64_t deadline_for = ~uint64_t{0};
   /// The actor standing for a remote worker.
   worker_actor link;
+};
+
+/// Failed authentications from one address.
+struct auth_record {
+  std::deque<clock_type::time_point> failures;
+  clock_type::time_point blocked_until{};
+  /// Hellos refused during the current block.
+  uint64_t refused = 0;
 };
 
 /// A connection as replies and link actors remember it.
@@ -42,17 +235,26 @@ struct conn_ref {
 /// Frames a peer may send before its hello: a hello is small.
 constexpr uint32_t max_hello_frame = 64 * 1024;
 
-/// How long a peer may take to say hello.
-constexpr std::chrono::seconds hello_deadline{10};
-
 /// Fires when a peer's hello is due.
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+/// Fires when a frame under way is due.
+using frame_due_atom = caf::atom_constant<caf::atom("framedue")>;
 
 struct gateway_state {
   scheduler sched;
   gateway_config cfg;
   std::map<connection_handle, peer> peers;
   uint64_t next_serial = 0;
+  /// Open connections per peer address.
+  std::map<std::string, uint32_t> per_peer;
+  /// Bytes in all peers' buffers.
+  size_t buffered = 0;
+  std::map<std::string, auth_record> auth;
+  /// When a refused connection was last logged, and how many since.
+  clock_type::time_point last_cap_warning{};
+  uint64_t caps_unlogged = 0;
+  std::unique_ptr<listener> door;
 
   static inline const char* name = "jamjet.gateway";
 };
@@ -92,13 +294,18 @@ void drop(gateway_ptr self, connection_handle hdl, const std::string& why,
   auto i = self->state.peers.find(hdl);
   if (i == self->state.peers.end())
     return;
+  auto& st = self->state;
   if (!why.empty())
-    log()->warn("closing connection of {} '{}': {}",
+    log()->warn("closing connection of {} '{}' ({}): {}",
                 i->second.role.empty() ? "peer" : i->second.role,
-                i->second.name, why);
+                i->second.name, i->second.addr, why);
   if (i->second.link)
     self->send_exit(i->second.link, caf::exit_reason::remote_link_unreachable);
-  self->state.peers.erase(i);
+  st.buffered -= i->second.buf.size();
+  auto c = st.per_peer.find(i->second.addr);
+  if (c != st.per_peer.end() && --c->second == 0)
+    st.per_peer.erase(c);
+  st.peers.erase(i);
   if (linger)
     self->delayed_send(self, std::chrono::milliseconds{200}, linger_atom::value,
                        hdl);
@@ -397,13 +604,66 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
     drop(self, hdl, "wrong protocol version", true);
     return;
   }
-  auto& token = self->state.cfg.token;
+  auto& st = self->state;
+  auto& lim = st.cfg.limits;
+  auto now = clock_type::now();
+  auto rec = st.auth.find(p.addr);
+  if (rec != st.auth.end() && now < rec->second.blocked_until) {
+    // Refused whatever the token: not checked, not logged one by one.
+    ++rec->second.refused;
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(
+                  rec->second.blocked_until - now)
+                  .count() +
+                1;
+    send_msg(self, hdl,
+             wire_refused{"too many failed authentications from " + p.addr +
+                          "; try again in " + std::to_string(left) + " s"});
+    drop(self, hdl, "", true);
+    return;
+  }
+  auto& token = st.cfg.token;
   if (!token.empty() && !same_secret(hello->token, token)) {
     send_msg(self, hdl,
              wire_refused{hello->token.empty()
                             ? "this scheduler requires a token (--token)"
                             : "wrong token"});
-    drop(self, hdl, "wrong or missing token", true);
+    if (rec == st.auth.end()) {
+      if (st.auth.size() >= 4096) { // forget addresses in good standing
+        for (auto j = st.auth.begin(); j != st.auth.end();) {
+          if (now >= j->second.blocked_until &&
+              (j->second.failures.empty() ||
+               now - j->second.failures.back() > lim.auth_window))
+            j = st.auth.erase(j);
+          else
+            ++j;
+        }
+      }
+      rec = st.auth.emplace(p.addr, auth_record{}).first;
+    }
+    auto& fails = rec->second.failures;
+    while (!fails.empty() && now - fails.front() > lim.auth_window)
+      fails.pop_front();
+    fails.push_back(now);
+    if (lim.max_auth_failures > 0 && fails.size() >= lim.max_auth_failures) {
+      rec->second.blocked_until = now + lim.auth_backoff;
+      if (rec->second.refused > 0)
+        log()->warn("{} more hellos from {} were refused while it was "
+                    "blocked",
+                    rec->second.refused, p.addr);
+      rec->second.refused = 0;
+      fails.clear();
+      log()->warn("{} failed authentications from {} within {} ms: refusing "
+                  "its hellos for {} ms",
+                  lim.max_auth_failures, p.addr, lim.auth_window.count(),
+                  lim.auth_backoff.count());
+      drop(self, hdl, "", true);
+    } else {
+      drop(self, hdl,
+           "wrong or missing token (failure " + std::to_string(fails.size()) +
+             " of " + std::to_string(lim.max_auth_failures) + " allowed in " +
+             std::to_string(lim.auth_window.count()) + " ms)",
+           true);
+    }
     return;
   }
   if (hello->role != "worker" && hello->role != "client") {
@@ -476,19 +736,137 @@ void on_frame(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
   drop(self, hdl, "unexpected message for a " + p.role);
 }
 
+/// Refuses a connection over a cap: a refusal if the socket takes it at
+/// once, then closed; logged at most every 10 s.
+void refuse_accepted(gateway_ptr self, int fd, const std::string& addr,
+                     const std::string& why) {
+  auto frame = encode_frame(wire_msg{wire_refused{why}});
+  if (::send(fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+    // the peer goes without the reason
+  }
+  ::close(fd);
+  auto& st = self->state;
+  auto now = clock_type::now();
+  if (now - st.last_cap_warning >= std::chrono::seconds{10}) {
+    log()->warn("refused a connection from {}: {} ({} more refused since "
+                "the last such line)",
+                addr, why, st.caps_unlogged);
+    st.last_cap_warning = now;
+    st.caps_unlogged = 0;
+  } else {
+    ++st.caps_unlogged;
+  }
+}
+
+void on_accepted(gateway_ptr self, int fd, const std::string& addr) {
+  auto& st = self->state;
+  auto& lim = st.cfg.limits;
+  if (st.peers.size() >= lim.max_connections) {
+    refuse_accepted(self, fd, addr,
+                    "too many connections (limit " +
+                      std::to_string(lim.max_connections) + ")");
+    return;
+  }
+  auto& n = st.per_peer[addr];
+  if (n >= lim.max_connections_per_peer) {
+    refuse_accepted(self, fd, addr,
+                    "too many connections from " + addr + " (limit " +
+                      std::to_string(lim.max_connections_per_peer) + ")");
+    return;
+  }
+  ++n;
+  auto hdl = self->add_scribe(fd);
+  auto serial = ++st.next_serial;
+  auto& p = st.peers[hdl];
+  p.serial = serial;
+  p.addr = addr;
+  self->configure_read(hdl, caf::io::receive_policy::at_most(lim.read_chunk));
+  self->delayed_send(self, lim.hello_timeout, deadline_atom::value, hdl,
+                     serial);
+}
+
+/// Takes bytes that arrived: cuts whole frames from the peer's buffer and
+/// handles them in turn; a frame left under way must be whole in time.
+void on_data(gateway_ptr self, connection_handle hdl,
+             const std::vector<char>& bytes) {
+  auto& st = self->state;
+  auto i = st.peers.find(hdl);
+  if (i == st.peers.end())
+    return;
+  auto serial = i->second.serial;
+  if (st.buffered + bytes.size() > st.cfg.limits.max_buffered) {
+    drop(self, hdl,
+         "the node's network buffers are full (" +
+           std::to_string(st.cfg.limits.max_buffered) + " bytes)");
+    return;
+  }
+  auto& buf = i->second.buf;
+  buf.insert(buf.end(), bytes.begin(), bytes.end());
+  st.buffered += bytes.size();
+  size_t pos = 0;
+  for (;;) {
+    i = st.peers.find(hdl);
+    if (i == st.peers.end() || i->second.serial != serial)
+      return; // a frame closed the connection
+    auto& p = i->second;
+    auto have = p.buf.size() - pos;
+    if (have < frame_reader::prefix_size)
+      break;
+    auto n = frame_length(p.buf.data() + pos);
+    // Before the hello only a hello's worth.
+    auto limit = p.authed ? st.cfg.max_frame : max_hello_frame;
+    if (n == 0 || n > limit) {
+      drop(self, hdl,
+           "frame of " + std::to_string(n) + " bytes refused (limit " +
+             std::to_string(limit) + ")");
+      return;
+    }
+    if (have - frame_reader::prefix_size < n)
+      break;
+    auto msg =
+      decode_payload(p.buf.data() + pos + frame_reader::prefix_size, n);
+    pos += frame_reader::prefix_size + n;
+    ++p.frames;
+    if (!msg) {
+      drop(self, hdl, error_message(msg.error()));
+      return;
+    }
+    on_frame(self, hdl, p, *msg);
+  }
+  auto& p = i->second;
+  if (pos > 0) {
+    p.buf.erase(p.buf.begin(), p.buf.begin() + static_cast<ptrdiff_t>(pos));
+    st.buffered -= pos;
+    if (p.buf.empty() && p.buf.capacity() > st.cfg.limits.read_chunk)
+      std::vector<char>{}.swap(p.buf); // a large frame's memory goes back
+  }
+  if (!p.buf.empty() && p.deadline_for != p.frames) {
+    p.deadline_for = p.frames;
+    self->delayed_send(self, st.cfg.limits.frame_timeout, frame_due_atom::value,
+                       hdl, serial, p.frames);
+  }
+}
+
 caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
-                           gateway_config cfg, caf::io::doorman_ptr door) {
+                           gateway_config cfg, listener* door) {
   self->state.sched = std::move(sched);
   self->state.cfg = std::move(cfg);
-  self->add_doorman(std::move(door));
+  self->state.door.reset(door);
+  door->start(caf::actor{self});
   return {
-    [=](const caf::io::new_connection_msg& msg) {
-      auto serial = ++self->state.next_serial;
-      self->state.peers[msg.handle].serial = serial;
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(
-                                         frame_reader::prefix_size));
-      self->delayed_send(self, hello_deadline, deadline_atom::value, msg.handle,
-                         serial);
+    [=](accepted_atom, int64_t fd, const std::string& addr) {
+      on_accepted(self, static_cast<int>(fd), addr);
+    },
+    [=](frame_due_atom, connection_handle hdl, uint64_t serial,
+        uint64_t frames) {
+      auto i = self->state.peers.find(hdl);
+      if (i != self->state.peers.end() && i->second.serial == serial &&
+          i->second.frames == frames && !i->second.buf.empty())
+        drop(self, hdl,
+             "a frame was not whole within " +
+               std::to_string(self->state.cfg.limits.frame_timeout.count()) +
+               " ms of its first byte (" +
+               std::to_string(i->second.buf.size()) + " bytes came)");
     },
     [=](linger_atom, connection_handle hdl) {
       // Only if no new connection took the handle meanwhile (it cannot
@@ -501,36 +879,17 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
       if (i != self->state.peers.end() && i->second.serial == serial &&
           !i->second.authed)
         drop(self, hdl,
-             "no hello within " + std::to_string(hello_deadline.count()) +
-               " s");
+             "no hello within " +
+               std::to_string(self->state.cfg.limits.hello_timeout.count()) +
+               " ms");
     },
-    [=](caf::io::new_data_msg& msg) {
-      auto i = self->state.peers.find(msg.handle);
-      if (i == self->state.peers.end())
-        return;
-      auto& p = i->second;
-      // Before the hello only a hello's worth: an unknown peer must not
-      // make us reserve large buffers.
-      auto limit = p.authed ? self->state.cfg.max_frame : max_hello_frame;
-      std::optional<wire_msg> frame;
-      auto next = p.reader.feed(msg.buf, limit, frame);
-      if (!next) {
-        drop(self, msg.handle, error_message(next.error()));
-        return;
-      }
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(*next));
-      if (frame)
-        on_frame(self, msg.handle, p, *frame);
-    },
+    [=](caf::io::new_data_msg& msg) { on_data(self, msg.handle, msg.buf); },
     [=](const caf::io::connection_closed_msg& msg) {
       auto i = self->state.peers.find(msg.handle);
       if (i == self->state.peers.end())
         return;
       log()->info("{} '{}' disconnected", i->second.role, i->second.name);
       drop(self, msg.handle, "");
-    },
-    [=](const caf::io::acceptor_closed_msg&) {
-      log()->error("the gateway stopped listening");
     },
     [=](write_atom, connection_handle hdl, uint64_t serial,
         const std::vector<char>& frame) {
@@ -545,15 +904,10 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
 std::pair<caf::actor, uint16_t> spawn_gateway(caf::actor_system& sys,
                                               const scheduler& sched,
                                               gateway_config cfg) {
-  auto& mm = sys.middleman();
-  auto door = mm.backend().new_tcp_doorman(cfg.port, cfg.host.c_str(), true);
-  if (!door)
-    throw error(error_code::unavailable, "cannot listen on " + cfg.host + ":" +
-                                           std::to_string(cfg.port) + ": " +
-                                           caf::to_string(door.error()));
-  auto port = (*door)->port();
-  auto gw =
-    mm.spawn_broker(gateway_impl, sched, std::move(cfg), std::move(*door));
+  auto door = std::make_unique<listener>(cfg.host, cfg.port);
+  auto port = door->port();
+  auto gw = sys.middleman().spawn_broker(gateway_impl, sched, std::move(cfg),
+                                         door.release());
   return {gw, port};
 }
 

@@ -173,6 +173,7 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
       gc.host = endpoint->first;
       gc.port = endpoint->second;
       gc.token = cfg.token;
+      gc.limits = cfg.net;
       std::tie(d.gateway, d.port) = spawn_gateway(*d.sys, d.sched, gc);
     }
   } catch (...) {

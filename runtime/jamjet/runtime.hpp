@@ -27,6 +27,7 @@
 #include "jamjet/core/handler.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/event.hpp"
+#include "jamjet/messages/net_limits.hpp"
 #include "jamjet/store/store.hpp"
 #include "jamjet/support/export.hpp"
 
@@ -58,6 +59,10 @@ struct runtime_config {
   std::string listen;
   /// Token remote peers must present (empty: none).
   std::string token;
+  /// What remote peers may ask of the node: connections in total and per
+  /// address, frame deadlines, buffered bytes, failed authentications
+  /// (messages/net_limits.hpp; README.md, "Limits").
+  net_limits net;
   /// CAF scheduler threads; 0: one per core (at least 2). CAF's own default
   /// (at least 4) oversubscribes small machines: measured on 2 cores, 4
   /// threads cost about 2x the CPU per node of 2 threads.

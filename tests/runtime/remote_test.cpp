@@ -15,9 +15,13 @@
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
 #include "patch_handler.hpp"
+#include "raw_peer.hpp"
 
 using namespace jamjet;
+using jamjet::testing::connect_loopback;
 using jamjet::testing::patch_handler;
+using jamjet::testing::raw_peer;
+using jamjet::testing::send_raw;
 using json = nlohmann::json;
 
 namespace {
@@ -60,97 +64,6 @@ struct worker_thread {
   ~worker_thread() {
     w.stop();
     t.join();
-  }
-};
-
-/// A socket connected to the port on loopback; reads time out after 10 s.
-int connect_loopback(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return fd;
-}
-
-/// Sends raw bytes to the port and waits until the node closes the
-/// connection; returns how many bytes the node answered.
-size_t send_raw(uint16_t port, const std::string& bytes) {
-  int fd = connect_loopback(port);
-  REQUIRE(::write(fd, bytes.data(), bytes.size()) ==
-          static_cast<ssize_t>(bytes.size()));
-  size_t total = 0;
-  char buf[256];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
-    total += static_cast<size_t>(n);
-  ::close(fd);
-  return total;
-}
-
-/// A peer speaking the frame format by hand, to send what `remote_client`
-/// never would.
-struct raw_peer {
-  int fd;
-
-  explicit raw_peer(uint16_t port) : fd(connect_loopback(port)) {
-    // nop
-  }
-
-  ~raw_peer() { ::close(fd); }
-
-  void send_bytes(const std::vector<char>& frame) {
-    REQUIRE(::write(fd, frame.data(), frame.size()) ==
-            static_cast<ssize_t>(frame.size()));
-  }
-
-  void send(const wire_msg& msg) { send_bytes(encode_frame(msg)); }
-
-  /// Reads exactly `n` bytes; false when the node closed the connection.
-  bool read_exactly(char* buf, size_t n) {
-    while (n > 0) {
-      auto got = ::read(fd, buf, n);
-      if (got <= 0)
-        return false;
-      buf += got;
-      n -= static_cast<size_t>(got);
-    }
-    return true;
-  }
-
-  /// The next frame; none when the connection closed first.
-  std::optional<wire_msg> receive() {
-    char prefix[4];
-    if (!read_exactly(prefix, 4))
-      return std::nullopt;
-    std::vector<char> payload(frame_length(prefix));
-    if (!read_exactly(payload.data(), payload.size()))
-      return std::nullopt;
-    auto msg = decode_payload(payload.data(), payload.size());
-    REQUIRE(msg);
-    return std::move(*msg);
-  }
-
-  /// Says hello as a client and expects the welcome.
-  void hello() {
-    send(wire_hello{wire_version, "", "client", "raw"});
-    auto welcome = receive();
-    REQUIRE(welcome);
-    REQUIRE(caf::holds_alternative<wire_welcome>(*welcome));
-  }
-
-  /// Sends `req` and returns the node's reply.
-  wire_reply call(client_request req) {
-    send(wire_request{7, std::move(req)});
-    auto msg = receive();
-    REQUIRE(msg);
-    REQUIRE(caf::holds_alternative<wire_reply>(*msg));
-    auto reply = caf::get<wire_reply>(*msg);
-    CHECK(reply.id == 7);
-    return reply;
   }
 };
 

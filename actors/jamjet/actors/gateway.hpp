@@ -19,6 +19,16 @@
 //           the request and the field) before anything reaches the log.
 // A frame over the size limit, one that does not decode, or one the peer's
 // role may not send closes that connection (logged); others are unaffected.
+//
+// Limits (messages/net_limits.hpp): connections in total and per peer
+// address (over the cap: `wire_refused`, closed); a frame must be whole
+// within a deadline of its first byte; each connection's buffer grows with
+// the bytes that arrive (read in chunks), never with a length announced;
+// failed authentications are counted per address, and past the limit that
+// address's hellos are refused for a while. The listening socket is the
+// gateway's own, accepted on a thread: when accept() fails for want of
+// descriptors (EMFILE, ENFILE) it sheds the pending connection (with a
+// reserve descriptor) and backs off instead of spinning.
 
 #include <cstdint>
 #include <string>
@@ -26,6 +36,7 @@
 #include <caf/fwd.hpp>
 
 #include "jamjet/actors/scheduler.hpp"
+#include "jamjet/messages/net_limits.hpp"
 #include "jamjet/messages/wire.hpp"
 
 namespace jamjet {
@@ -39,6 +50,7 @@ struct gateway_config {
   /// Required of every peer when not empty.
   std::string token;
   uint32_t max_frame = default_max_frame;
+  net_limits limits;
 };
 
 /// Spawns a gateway for `sched` listening as `cfg` says; returns it and
