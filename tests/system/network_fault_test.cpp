@@ -4,14 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <future>
 #include <map>
-#include <netinet/in.h>
 #include <sstream>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -21,51 +17,15 @@
 #include "testing/temp_dir.hpp"
 
 using namespace jamjet;
+using jamjet::testing::background;
 using jamjet::testing::cli;
 using jamjet::testing::contains;
+using jamjet::testing::free_port;
 using jamjet::testing::temp_dir;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A program running in the background until stopped (SIGKILL) or done.
-struct background {
-  std::shared_ptr<std::atomic<bool>> kill =
-    std::make_shared<std::atomic<bool>>(false);
-  std::future<subprocess_result> result;
-
-  explicit background(std::vector<std::string> argv) {
-    subprocess_options opts;
-    opts.argv = std::move(argv);
-    opts.timeout = std::chrono::seconds{300};
-    opts.cancelled = kill;
-    result =
-      std::async(std::launch::async, [opts] { return run_subprocess(opts); });
-  }
-
-  subprocess_result stop() {
-    kill->store(true);
-    return result.get();
-  }
-
-  ~background() {
-    if (result.valid())
-      stop();
-  }
-};
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// start -> w0..w{n-1} -> join, command nodes sleeping `secs`, each with a
 /// retry policy generous enough for the cuts (each reclaim is an attempt).
@@ -111,21 +71,22 @@ TEST_CASE("workers behind a faulty network: every execution completes, no "
   auto proxy_port = std::to_string(free_port());
   auto node = "127.0.0.1:" + node_port;
   auto proxied = "127.0.0.1:" + proxy_port;
-  background serve{{JAMJET_CLI_PATH, "serve", "--db", dir.path + "/s.db",
-                    "--listen", node, "--token", "t0k"}};
+  background serve{
+    {"serve", "--db", dir.path + "/s.db", "--listen", node, "--token", "t0k"}};
   bool up = false;
   for (int i = 0; i < 500 && !up; ++i) {
     up = cli({"status", "--connect", node, "--token", "t0k"}).exit_code == 0;
     std::this_thread::sleep_for(20ms);
   }
   REQUIRE(up);
-  background proxy{{"python3", JAMJET_SYSTEM_TEST_DIR "/fault_proxy.py",
-                    proxy_port, node_port, "7", "8"}};
+  auto proxy =
+    background::program({"python3", JAMJET_SYSTEM_TEST_DIR "/fault_proxy.py",
+                         proxy_port, node_port, "7", "8"});
   std::this_thread::sleep_for(300ms);
-  background w1{{JAMJET_CLI_PATH, "worker", "--connect", proxied, "--token",
-                 "t0k", "--slots", "2", "--name", "one"}};
-  background w2{{JAMJET_CLI_PATH, "worker", "--connect", proxied, "--token",
-                 "t0k", "--slots", "2", "--name", "two"}};
+  background w1{{"worker", "--connect", proxied, "--token", "t0k", "--slots",
+                 "2", "--name", "one"}};
+  background w2{{"worker", "--connect", proxied, "--token", "t0k", "--slots",
+                 "2", "--name", "two"}};
   auto wf = dir.write("fan.json", fan(12, 0.4));
   // Three executions, submitted straight to the node (the clients' path is
   // not under test), each waited for.

@@ -3,11 +3,16 @@
 // The `jamjet` command and Python (which the tests use to reach into a
 // SQLite file as another program would) for the system tests.
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -54,6 +59,60 @@ inline std::string wait_for_events(const std::string& db, uint64_t n) {
   }
   FAIL("no execution with " << n << " events in " << db);
   return {};
+}
+
+/// A program running in the background until stopped (SIGKILL) or done:
+/// `jamjet args...`, or with `program`, any command line.
+struct background {
+  std::shared_ptr<std::atomic<bool>> kill =
+    std::make_shared<std::atomic<bool>>(false);
+  std::future<subprocess_result> result;
+
+  explicit background(std::vector<std::string> args) {
+    args.insert(args.begin(), JAMJET_CLI_PATH);
+    launch(std::move(args));
+  }
+
+  static background program(std::vector<std::string> argv) {
+    return background{std::move(argv), 0};
+  }
+
+  subprocess_result stop() {
+    kill->store(true);
+    return result.get();
+  }
+
+  background(background&&) = default;
+
+  ~background() {
+    if (result.valid())
+      stop();
+  }
+
+ private:
+  background(std::vector<std::string> argv, int) { launch(std::move(argv)); }
+
+  void launch(std::vector<std::string> argv) {
+    subprocess_options opts;
+    opts.argv = std::move(argv);
+    opts.timeout = std::chrono::seconds{300};
+    opts.cancelled = kill;
+    result =
+      std::async(std::launch::async, [opts] { return run_subprocess(opts); });
+  }
+};
+
+/// A loopback port that was free a moment ago.
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 } // namespace jamjet::testing
