@@ -7,7 +7,8 @@ A file may include headers of its own layer and of the layers before it,
 never of a later one. Headers of a layer are included as
 "jamjet/<layer>/x.hpp" (the runtime layer: "jamjet/x.hpp"); a relative path
 ("../core/x.hpp") or an old top-level path ("runtime/x.hpp") is refused.
-Examples may include only the installed public headers. The installed
+Examples may include only the installed public headers; fuzz targets
+only headers of support, messages and core. The installed
 headers (PUBLIC_HEADERS in each layer's CMakeLists.txt) must be exactly the
 headers reachable from <jamjet/jamjet.hpp>.
 
@@ -127,12 +128,30 @@ def check_public(root, problems):
                                 "public header")
 
 
+# A fuzz build (JAMJET_FUZZ=ON) compiles only these layers.
+FUZZ_LAYERS = ("support", "messages", "core")
+
+
+def check_fuzz(root, problems):
+    for path in sources(root, "fuzz"):
+        rel = os.path.relpath(path, root)
+        for _, inc in includes(path):
+            if ".." in inc.split("/"):
+                problems.append(f"{rel}: relative include '{inc}'")
+                continue
+            target = layer_of_include(inc)
+            if target is not None and target not in FUZZ_LAYERS:
+                problems.append(f"{rel}: includes '{inc}' of the layer "
+                                f"{target}, which a fuzz build does not have")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))
     problems = []
     check_direction(root, problems)
     check_public(root, problems)
+    check_fuzz(root, problems)
     for p in problems:
         print(p)
     if problems:
