@@ -476,7 +476,7 @@ TEST_CASE("a token file that group or others can read is refused",
   CHECK_FALSE(std::ifstream{db}.good()); // refused before opening the store
 }
 
-TEST_CASE("--token on the command line works, with a warning",
+TEST_CASE("a token given with --token works, with a warning",
           "[distributed][token]") {
   temp_dir dir;
   auto endpoint = "127.0.0.1:" + std::to_string(free_port());
