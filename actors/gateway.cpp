@@ -623,10 +623,12 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
   }
   auto& token = st.cfg.token;
   if (!token.empty() && !same_secret(hello->token, token)) {
-    send_msg(self, hdl,
-             wire_refused{hello->token.empty()
-                            ? "this scheduler requires a token (--token)"
-                            : "wrong token"});
+    send_msg(
+      self, hdl,
+      wire_refused{hello->token.empty()
+                     ? "this scheduler requires a token (--token-file or "
+                       "JAMJET_TOKEN)"
+                     : "wrong token"});
     if (rec == st.auth.end()) {
       if (st.auth.size() >= 4096) { // forget addresses in good standing
         for (auto j = st.auth.begin(); j != st.auth.end();) {

@@ -98,11 +98,21 @@ CLI::Option* add_connect_options(CLI::App* sub, client_target& target,
                                  "serve`) instead of a store");
   if (db_opt)
     connect->excludes(db_opt);
-  sub
-    ->add_option("--token", target.token,
-                 "Token of the scheduler node (or JAMJET_TOKEN)")
-    ->envname("JAMJET_TOKEN");
+  add_token_options(sub, target.token, target.token_file);
   return connect;
+}
+
+void add_token_options(CLI::App* sub, std::string& token,
+                       std::string& token_file) {
+  auto file = sub->add_option("--token-file", token_file,
+                              "File with the token of the scheduler node "
+                              "(its DB.token unless serve was given "
+                              "another); default: JAMJET_TOKEN");
+  sub
+    ->add_option("--token", token,
+                 "Token of the scheduler node (visible in ps: prefer "
+                 "--token-file or JAMJET_TOKEN)")
+    ->excludes(file);
 }
 
 } // namespace jamjet::cli

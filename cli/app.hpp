@@ -54,10 +54,15 @@ void add_store_options(CLI::App* sub, store_options& opts);
 void add_handler_options(CLI::App* sub, run_options& opts,
                          unsigned min_slots = 1);
 
-/// `--connect` (excluding `db_opt` unless null) and `--token`; returns the
-/// `--connect` option.
+/// `--connect` (excluding `db_opt` unless null), `--token-file` and
+/// `--token`; returns the `--connect` option.
 CLI::Option* add_connect_options(CLI::App* sub, client_target& target,
                                  CLI::Option* db_opt);
+
+/// `--token-file` and `--token` (which exclude each other) of a worker or
+/// client; JAMJET_TOKEN is read when the command runs (`peer_token`).
+void add_token_options(CLI::App* sub, std::string& token,
+                       std::string& token_file);
 
 // The subcommands, each adding itself to `cli.app`.
 

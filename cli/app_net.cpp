@@ -20,13 +20,24 @@ void add_serve_command(cli_app& cli) {
     ->add_option("--listen", opts->listen,
                  "HOST:PORT to listen on (port 0: any free one)")
     ->capture_default_str();
+  auto token_file =
+    serve->add_option("--token-file", opts->token_file,
+                      "File with the token every worker and client must "
+                      "present; created (mode 0600) when missing. Default: "
+                      "JAMJET_TOKEN, else the file DB.token next to the "
+                      "store");
+  auto token =
+    serve
+      ->add_option("--token", opts->token,
+                   "Token every worker and client must present (visible in "
+                   "ps: prefer --token-file or JAMJET_TOKEN)")
+      ->excludes(token_file);
   serve
-    ->add_option("--token", opts->token,
-                 "Token every worker and client must present (or "
-                 "JAMJET_TOKEN)")
-    ->envname("JAMJET_TOKEN");
-  serve->add_flag("--insecure", opts->insecure,
-                  "Allow a non-loopback --listen without a token");
+    ->add_flag("--insecure", opts->insecure,
+               "No token at all: every local user can run work. Only on a "
+               "loopback --listen address")
+    ->excludes(token_file)
+    ->excludes(token);
   add_log_level(serve, cli.log_level);
   cli.bind(serve, [opts] { return serve_command(*opts); });
 }
@@ -63,10 +74,7 @@ void add_worker_command(cli_app& cli) {
     ->capture_default_str();
   worker->add_option("--name", opts->name,
                      "Worker id in events (default: worker-HOST-PID)");
-  worker
-    ->add_option("--token", opts->token,
-                 "Token of the scheduler node (or JAMJET_TOKEN)")
-    ->envname("JAMJET_TOKEN");
+  add_token_options(worker, opts->token, opts->token_file);
   add_log_level(worker, cli.log_level);
   cli.bind(worker, [opts] { return worker_command(*opts); });
 }

@@ -9,9 +9,11 @@
 //   jamjet cancel EXEC_ID [--reason R] --db PATH
 //   jamjet signal EXEC_ID KEY [--payload JSON] --db PATH
 //   jamjet approve|reject EXEC_ID NODE_ID [--comment C] [--user U] --db PATH
-//   jamjet serve --db PATH --listen HOST:PORT [--token T] [--insecure]
+//   jamjet serve --db PATH --listen HOST:PORT [--token-file F] [--insecure]
 //   jamjet worker --connect HOST:PORT [--queues Q1,Q2] [--slots N]
-//                 [--handler KIND=PROGRAM] [--token T]
+//                 [--handler KIND=PROGRAM] [--token-file F]
+//   (the token: --token-file F, else JAMJET_TOKEN; serve's default is the
+//   file PATH.token, created 0600 on first start)
 //   jamjet submit --connect HOST:PORT WORKFLOW.json [--input ..] [--wait]
 //   (status, events, cancel, signal, approve, reject also take --connect)
 //

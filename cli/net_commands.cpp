@@ -1,6 +1,7 @@
 #include "net_commands.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -14,14 +15,69 @@
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
+#include "jamjet/support/net_address.hpp"
+#include "jamjet/support/token_file.hpp"
 
 namespace jamjet::cli {
 
 namespace {
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+const char* token_env = "JAMJET_TOKEN";
+
+std::string env_token() {
+  const char* v = std::getenv(token_env);
+  return v ? std::string{v} : std::string{};
+}
+
+void warn_command_line_token() {
+  spdlog::warn("--token on the command line is visible to other users of "
+               "this machine (ps, /proc); use --token-file PATH or the "
+               "environment variable JAMJET_TOKEN instead");
+}
+
+std::string token_from_file(const std::string& path, bool create) {
+  try {
+    if (!create)
+      return read_token_file(path);
+    auto got = ensure_token_file(path);
+    if (got.created)
+      spdlog::info("created token file {} (mode 0600); give workers and "
+                   "clients --token-file {}",
+                   path, path);
+    return got.token;
+  } catch (const token_file_error& e) {
+    throw error(error_code::bad_input, e.what());
+  }
+}
+
+/// The token `serve` requires; empty only with --insecure.
+std::string serve_token(const serve_options& opts, const std::string& host) {
+  auto from_env = env_token();
+  if (opts.insecure) {
+    if (!opts.token.empty() || !opts.token_file.empty() || !from_env.empty())
+      throw error(error_code::bad_input,
+                  "--insecure runs without a token, but a token was given "
+                  "(--token, --token-file or JAMJET_TOKEN)");
+    if (!is_loopback_host(host))
+      throw error(error_code::bad_input,
+                  "refusing --insecure on " + host +
+                    ": it is not a loopback address (every address it "
+                    "resolves to must be in 127.0.0.0/8 or ::1), and "
+                    "anyone who can reach it could run work as the workers' "
+                    "user. Drop --insecure: serve then uses a token file");
+    spdlog::warn("--insecure: no token; every user of this machine can run "
+                 "work on this node's workers");
+    return {};
+  }
+  if (!opts.token_file.empty())
+    return token_from_file(opts.token_file, true);
+  if (!opts.token.empty()) {
+    warn_command_line_token();
+    return opts.token;
+  }
+  if (!from_env.empty())
+    return from_env;
+  return token_from_file(opts.run.store.db + ".token", true);
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -35,10 +91,21 @@ std::vector<std::string> split_list(const std::string& text) {
 
 remote_client connect_client(const client_target& t) {
   auto [host, port] = parse_endpoint(t.connect, "--connect");
-  return remote_client{host, port, t.token};
+  return remote_client{host, port, peer_token(t.token, t.token_file)};
 }
 
 } // namespace
+
+std::string peer_token(const std::string& token,
+                       const std::string& token_file) {
+  if (!token_file.empty())
+    return token_from_file(token_file, false);
+  if (!token.empty()) {
+    warn_command_line_token();
+    return token;
+  }
+  return env_token();
+}
 
 void block_stop_signals() {
   sigset_t set;
@@ -60,17 +127,12 @@ int wait_for_stop_signal() {
 
 int serve_command(const serve_options& opts) {
   auto [host, port] = parse_endpoint(opts.listen, "--listen");
-  if (!is_loopback(host) && opts.token.empty() && !opts.insecure)
-    throw error(error_code::bad_input,
-                "refusing to listen on " + host +
-                  " without a token: anyone who can reach it could run "
-                  "work and read state. Give --token (or JAMJET_TOKEN), or "
-                  "--insecure on a trusted network");
-  if (opts.run.store.memory)
+  if (opts.run.store.memory || opts.run.store.db.empty())
     throw error(error_code::bad_input,
                 "serve needs a durable store (--db PATH), not --memory");
+  auto token = serve_token(opts, host);
   block_stop_signals();
-  auto rt = make_runtime(opts.run, opts.listen, opts.token);
+  auto rt = make_runtime(opts.run, opts.listen, token);
   auto resumed = rt->resume();
   std::cout << nlohmann::json{{"listening",
                                host + ":" + std::to_string(rt->port())},
@@ -93,7 +155,7 @@ int worker_command(const worker_options& opts) {
   remote_worker_config cfg;
   cfg.host = host;
   cfg.port = port;
-  cfg.token = opts.token;
+  cfg.token = peer_token(opts.token, opts.token_file);
   cfg.id = opts.name;
   cfg.queues = split_list(opts.queues);
   if (cfg.queues.empty())

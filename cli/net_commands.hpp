@@ -14,14 +14,16 @@ namespace jamjet::cli {
 struct serve_options {
   run_options run;
   std::string listen = "127.0.0.1:7400";
-  std::string token;
-  bool insecure = false;
+  std::string token;      // --token (visible in ps: warned about)
+  std::string token_file; // --token-file
+  bool insecure = false;  // no token at all; loopback listen only
 };
 
 /// Options of `jamjet worker`.
 struct worker_options {
   std::string connect = "127.0.0.1:7400";
   std::string token;
+  std::string token_file;
   std::string queues = "*";
   std::string name;
   std::vector<std::string> handlers;
@@ -34,7 +36,13 @@ struct worker_options {
 struct client_target {
   std::string connect;
   std::string token;
+  std::string token_file;
 };
+
+/// The token a worker or client presents: from `--token-file` if given,
+/// else `--token` (with a warning: other users see it in `ps`), else the
+/// environment variable JAMJET_TOKEN, else none.
+std::string peer_token(const std::string& token, const std::string& token_file);
 
 /// `jamjet serve`: a scheduler node until SIGINT or SIGTERM.
 int serve_command(const serve_options& opts);

@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <fstream>
 #include <future>
 #include <netinet/in.h>
 #include <set>
 #include <sstream>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -17,23 +19,85 @@
 
 #include "jamjet/messages/event_json.hpp"
 #include "jamjet/support/subprocess.hpp"
-#include "system_cli.hpp"
 #include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;
-using jamjet::testing::background;
-using jamjet::testing::cli;
-using jamjet::testing::free_port;
 using jamjet::testing::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
 
+/// A process running in the background until killed (SIGKILL) or done.
+struct background {
+  std::shared_ptr<std::atomic<bool>> kill =
+    std::make_shared<std::atomic<bool>>(false);
+  std::future<subprocess_result> result;
+
+  /// With `umask` set, under that umask (through sh).
+  explicit background(std::vector<std::string> args,
+                      const std::string& umask = {}) {
+    subprocess_options opts;
+    if (!umask.empty())
+      opts.argv = {"sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""};
+    opts.argv.push_back(JAMJET_CLI_PATH);
+    for (auto& a : args)
+      opts.argv.push_back(std::move(a));
+    opts.timeout = std::chrono::seconds{300};
+    opts.cancelled = kill;
+    result =
+      std::async(std::launch::async, [opts] { return run_subprocess(opts); });
+  }
+
+  subprocess_result stop() {
+    kill->store(true);
+    return result.get();
+  }
+
+  ~background() {
+    if (result.valid())
+      stop();
+  }
+};
+
+subprocess_result cli(std::vector<std::string> args,
+                      std::vector<std::pair<std::string, std::string>> env = {},
+                      std::chrono::seconds timeout = std::chrono::seconds{
+                        120}) {
+  subprocess_options opts;
+  opts.argv.push_back(JAMJET_CLI_PATH);
+  for (auto& a : args)
+    opts.argv.push_back(std::move(a));
+  opts.env = std::move(env);
+  opts.timeout = timeout;
+  return run_subprocess(opts);
+}
+
+/// A port that was free a moment ago.
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 /// Waits until a client can talk to the node at `endpoint`.
-void wait_for_node(const std::string& endpoint, const std::string& token) {
+/// Options that give a peer its token: {"--token-file", F} or {"--token", T}.
+using auth = std::vector<std::string>;
+
+std::vector<std::string> with(std::vector<std::string> args, const auth& a) {
+  args.insert(args.end(), a.begin(), a.end());
+  return args;
+}
+
+void wait_for_node(const std::string& endpoint, const auth& a) {
   for (int i = 0; i < 500; ++i) {
-    if (cli({"status", "--connect", endpoint, "--token", token}).exit_code == 0)
+    if (cli(with({"status", "--connect", endpoint}, a)).exit_code == 0)
       return;
     std::this_thread::sleep_for(20ms);
   }
@@ -71,9 +135,9 @@ std::string fan_workflow(int n, double secs) {
     .dump();
 }
 
-std::vector<json> events_of(const std::string& endpoint,
-                            const std::string& token, const std::string& id) {
-  auto res = cli({"events", id, "--connect", endpoint, "--token", token});
+std::vector<json> events_of(const std::string& endpoint, const auth& a,
+                            const std::string& id) {
+  auto res = cli(with({"events", id, "--connect", endpoint}, a));
   REQUIRE(res.exit_code == 0);
   std::vector<json> out;
   std::istringstream lines{res.out};
@@ -91,7 +155,7 @@ TEST_CASE("a scheduler node and two worker processes run a fan-out",
   auto endpoint = "127.0.0.1:" + port;
   background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint,
                     "--token", "t0k"}};
-  wait_for_node(endpoint, "t0k");
+  wait_for_node(endpoint, {"--token", "t0k"});
   background w1{{"worker", "--connect", endpoint, "--token", "t0k", "--slots",
                  "2", "--name", "one"}};
   background w2{{"worker", "--connect", endpoint, "--token", "t0k", "--slots",
@@ -108,7 +172,8 @@ TEST_CASE("a scheduler node and two worker processes run a fan-out",
     json::parse(cli({"status", "--connect", endpoint, "--token", "t0k"}).out);
   REQUIRE(all.size() == 1);
   std::set<std::string> workers;
-  for (auto& e : events_of(endpoint, "t0k", all[0]["execution_id"]))
+  for (auto& e :
+       events_of(endpoint, {"--token", "t0k"}, all[0]["execution_id"]))
     if (e["kind"]["type"] == "node_started")
       workers.insert(e["kind"]["worker_id"].get<std::string>());
   CHECK(workers == std::set<std::string>{"one", "two"});
@@ -116,6 +181,9 @@ TEST_CASE("a scheduler node and two worker processes run a fan-out",
   auto denied = cli({"submit", wf, "--connect", endpoint, "--token", "bad"});
   CHECK(denied.exit_code == 2);
   CHECK(denied.err.find("wrong token") != std::string::npos);
+  // A token on the command line works, with a warning: `ps` shows it.
+  CHECK(denied.err.find("visible to other users") != std::string::npos);
+  CHECK(denied.err.find("--token-file") != std::string::npos);
 }
 
 TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
@@ -126,7 +194,7 @@ TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
   // worker being seen down.
   background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint,
                     "--token", "k", "--lease", "60"}};
-  wait_for_node(endpoint, "k");
+  wait_for_node(endpoint, {"--token", "k"});
   background victim{{"worker", "--connect", endpoint, "--token", "k", "--slots",
                      "4", "--name", "victim"}};
   auto wf = dir.write("fan.json", fan_workflow(3, 2.0));
@@ -136,7 +204,7 @@ TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
   // Wait until the victim runs the fan-out nodes, then kill it.
   for (int i = 0; i < 500; ++i) {
     int started = 0;
-    for (auto& e : events_of(endpoint, "k", id))
+    for (auto& e : events_of(endpoint, {"--token", "k"}, id))
       if (e["kind"]["type"] == "node_started" &&
           e["kind"]["node_id"] != "start")
         ++started;
@@ -159,7 +227,7 @@ TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
   }
   CHECK(out["status"] == "completed");
   int reclaimed = 0;
-  for (auto& e : events_of(endpoint, "k", id)) {
+  for (auto& e : events_of(endpoint, {"--token", "k"}, id)) {
     auto& k = e["kind"];
     if (k["type"] == "node_failed" &&
         k["error"].get<std::string>().find("went down") != std::string::npos) {
@@ -180,7 +248,7 @@ TEST_CASE("a scheduler killed and restarted on the same store finishes the "
   std::vector<std::string> serve_args{
     "serve", "--db", db, "--listen", endpoint, "--token", "k", "--lease", "2"};
   auto serve = std::make_unique<background>(serve_args);
-  wait_for_node(endpoint, "k");
+  wait_for_node(endpoint, {"--token", "k"});
   background w1{{"worker", "--connect", endpoint, "--token", "k", "--slots",
                  "2", "--name", "one"}};
   background w2{{"worker", "--connect", endpoint, "--token", "k", "--slots",
@@ -191,7 +259,7 @@ TEST_CASE("a scheduler killed and restarted on the same store finishes the "
   std::string id = json::parse(sub.out)["execution_id"];
   for (int i = 0; i < 500; ++i) {
     bool fanned = false;
-    for (auto& e : events_of(endpoint, "k", id))
+    for (auto& e : events_of(endpoint, {"--token", "k"}, id))
       fanned |=
         e["kind"]["type"] == "node_started" && e["kind"]["node_id"] == "w0";
     if (fanned)
@@ -200,7 +268,7 @@ TEST_CASE("a scheduler killed and restarted on the same store finishes the "
   }
   serve->stop(); // SIGKILL in the middle of the fan-out
   serve = std::make_unique<background>(serve_args);
-  wait_for_node(endpoint, "k");
+  wait_for_node(endpoint, {"--token", "k"});
   json out;
   for (int i = 0; i < 3000; ++i) {
     out = json::parse(
@@ -220,7 +288,9 @@ TEST_CASE("a peer sending garbage does not take the node down",
   auto port = free_port();
   auto endpoint = "127.0.0.1:" + std::to_string(port);
   background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint}};
-  wait_for_node(endpoint, "");
+  // Its token: the file serve creates next to the store.
+  auth a{"--token-file", dir.path + "/s.db.token"};
+  wait_for_node(endpoint, a);
   for (std::string garbage : {std::string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
                               std::string{"\xff\xff\xff\xff", 4},
                               std::string{"\0\0\0\2\xc8\x01", 6}}) {
@@ -240,19 +310,26 @@ TEST_CASE("a peer sending garbage does not take the node down",
     }
     ::close(fd);
   }
-  background worker{{"worker", "--connect", endpoint}};
+  background worker{with({"worker", "--connect", endpoint}, a)};
   auto wf = dir.write("fan.json", fan_workflow(2, 0.0));
-  auto res = cli({"submit", wf, "--connect", endpoint, "--wait"});
+  auto res = cli(with({"submit", wf, "--connect", endpoint, "--wait"}, a));
   INFO(res.err);
   CHECK(res.exit_code == 0);
 }
 
-TEST_CASE("serve refuses an open address without a token", "[distributed]") {
+TEST_CASE("serve --insecure is refused on an address that is not loopback",
+          "[distributed][token]") {
   temp_dir dir;
-  auto res = cli({"serve", "--db", dir.path + "/s.db", "--listen",
-                  "0.0.0.0:" + std::to_string(free_port())});
-  CHECK(res.exit_code == 2);
-  CHECK(res.err.find("without a token") != std::string::npos);
+  auto port = std::to_string(free_port());
+  // 127.example is spelled like a loopback address but does not resolve to
+  // one: the check is on resolved addresses.
+  for (std::string host : {"0.0.0.0", "127.example"}) {
+    auto res = cli({"serve", "--db", dir.path + "/s.db", "--listen",
+                    host + ":" + port, "--insecure"});
+    INFO(host << ": " << res.err);
+    CHECK(res.exit_code == 2);
+    CHECK(res.err.find("refusing --insecure on " + host) != std::string::npos);
+  }
   CHECK(cli({"worker", "--connect", "nohost"}).exit_code == 2);
 }
 
@@ -278,17 +355,18 @@ TEST_CASE("a worker told to stop finishes its work, then exits",
   temp_dir dir;
   auto endpoint = "127.0.0.1:" + std::to_string(free_port());
   background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint}};
-  wait_for_node(endpoint, "");
+  auth a{"--token-file", dir.path + "/s.db.token"};
+  wait_for_node(endpoint, a);
   auto name = "drainer-" + std::to_string(::getpid());
-  background worker{
-    {"worker", "--connect", endpoint, "--name", name, "--grace", "60"}};
+  background worker{with(
+    {"worker", "--connect", endpoint, "--name", name, "--grace", "60"}, a)};
   auto wf = dir.write("one.json", fan_workflow(1, 1.5));
-  auto sub = cli({"submit", wf, "--connect", endpoint});
+  auto sub = cli(with({"submit", wf, "--connect", endpoint}, a));
   REQUIRE(sub.exit_code == 0);
   std::string id = json::parse(sub.out)["execution_id"];
   bool running = false;
   for (int i = 0; i < 500 && !running; ++i) {
-    for (auto& e : events_of(endpoint, "", id))
+    for (auto& e : events_of(endpoint, a, id))
       running |=
         e["kind"]["type"] == "node_started" && e["kind"]["node_id"] == "w0";
     std::this_thread::sleep_for(20ms);
@@ -303,7 +381,7 @@ TEST_CASE("a worker told to stop finishes its work, then exits",
   CHECK(res.exit_code == 0);
   bool completed = false;
   bool failed = false;
-  for (auto& e : events_of(endpoint, "", id)) {
+  for (auto& e : events_of(endpoint, a, id)) {
     completed |=
       e["kind"]["type"] == "node_completed" && e["kind"]["node_id"] == "w0";
     failed |= e["kind"]["type"] == "node_failed";
@@ -311,13 +389,122 @@ TEST_CASE("a worker told to stop finishes its work, then exits",
   CHECK(completed);
   CHECK_FALSE(failed);
   // The rest of the run waits for another worker, which finishes it.
-  background other{{"worker", "--connect", endpoint}};
+  background other{with({"worker", "--connect", endpoint}, a)};
   json out;
   for (int i = 0; i < 1500; ++i) {
-    out = json::parse(cli({"status", id, "--connect", endpoint}).out);
+    out = json::parse(cli(with({"status", id, "--connect", endpoint}, a)).out);
     if (out["status"] != "running")
       break;
     std::this_thread::sleep_for(20ms);
   }
   CHECK(out["status"] == "completed");
+}
+
+TEST_CASE("serve without a token option creates DB.token, 0600, and "
+          "requires it, also on loopback",
+          "[distributed][token]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  auto db = dir.path + "/s.db";
+  auto token_file = db + ".token";
+  std::string node_token;
+  {
+    // umask 0: the file is 0600 whatever the umask says.
+    background serve{{"serve", "--db", db, "--listen", endpoint}, "0"};
+    auth a{"--token-file", token_file};
+    wait_for_node(endpoint, a);
+    struct stat st {};
+    REQUIRE(::stat(token_file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(st.st_uid == ::geteuid());
+    std::ifstream in{token_file};
+    std::getline(in, node_token);
+    CHECK(node_token.size() == 64);
+    CHECK(node_token.find_first_not_of("0123456789abcdef") ==
+          std::string::npos);
+    // No token: refused, as a wrong token is (exit 2).
+    auto denied = cli({"status", "--connect", endpoint});
+    CHECK(denied.exit_code == 2);
+    CHECK(denied.err.find("requires a token") != std::string::npos);
+    auto wf = dir.write("fan.json", fan_workflow(1, 0.0));
+    CHECK(cli({"submit", wf, "--connect", endpoint}).exit_code == 2);
+    // With the file: a worker and a client run a workflow.
+    background worker{with({"worker", "--connect", endpoint}, a)};
+    auto res = cli(with({"submit", wf, "--connect", endpoint, "--wait"}, a));
+    INFO(res.err);
+    CHECK(res.exit_code == 0);
+    // JAMJET_TOKEN instead of a file, no warning.
+    auto by_env =
+      cli({"status", "--connect", endpoint}, {{"JAMJET_TOKEN", node_token}});
+    CHECK(by_env.exit_code == 0);
+    CHECK(by_env.err.find("visible to other users") == std::string::npos);
+    CHECK(json::parse(by_env.out).size() == 1);
+  }
+  // The next start uses the same file.
+  background again{{"serve", "--db", db, "--listen", endpoint}};
+  wait_for_node(endpoint, {"--token-file", token_file});
+  std::ifstream in{token_file};
+  std::string now;
+  std::getline(in, now);
+  CHECK(now == node_token);
+}
+
+TEST_CASE("a token file that group or others can read is refused",
+          "[distributed][token]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  auto db = dir.path + "/s.db";
+  // The default file next to the store, and one given with --token-file.
+  auto next_to = dir.write("s.db.token", "secret\n");
+  auto given = dir.write("given.token", "secret\n");
+  ::chmod(next_to.c_str(), 0644);
+  ::chmod(given.c_str(), 0640);
+  auto timeout = std::chrono::seconds{20};
+  for (const auto& args :
+       {std::vector<std::string>{"serve", "--db", db, "--listen", endpoint},
+        std::vector<std::string>{"serve", "--db", db, "--listen", endpoint,
+                                 "--token-file", given},
+        std::vector<std::string>{"status", "--connect", endpoint,
+                                 "--token-file", given},
+        std::vector<std::string>{"worker", "--connect", endpoint,
+                                 "--token-file", given}}) {
+    auto res = cli(args, {}, timeout);
+    INFO(args[0] << ": " << res.err);
+    CHECK(res.exit_code == 2);
+    CHECK(res.err.find("readable by group or others") != std::string::npos);
+  }
+  CHECK_FALSE(std::ifstream{db}.good()); // refused before opening the store
+}
+
+TEST_CASE("a token given with --token works, with a warning",
+          "[distributed][token]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  background serve{{"serve", "--db", dir.path + "/s.db", "--listen", endpoint,
+                    "--token", "k"}};
+  wait_for_node(endpoint, {"--token", "k"});
+  auto res = serve.stop();
+  CHECK(res.err.find("--token on the command line is visible to other "
+                     "users") != std::string::npos);
+  CHECK(res.err.find("--token-file") != std::string::npos);
+  CHECK(res.err.find("JAMJET_TOKEN") != std::string::npos);
+  // No token file when a token is given.
+  CHECK_FALSE(std::ifstream{dir.path + "/s.db.token"}.good());
+}
+
+TEST_CASE("serve --insecure on loopback runs without a token, and says so",
+          "[distributed][token]") {
+  temp_dir dir;
+  auto endpoint = "127.0.0.1:" + std::to_string(free_port());
+  background serve{
+    {"serve", "--db", dir.path + "/s.db", "--listen", endpoint, "--insecure"}};
+  wait_for_node(endpoint, {});
+  auto res = serve.stop();
+  CHECK(res.err.find("--insecure: no token") != std::string::npos);
+  CHECK_FALSE(std::ifstream{dir.path + "/s.db.token"}.good());
+  // --insecure with a token is a contradiction.
+  auto both = cli(
+    {"serve", "--db", dir.path + "/s.db", "--listen", endpoint, "--insecure"},
+    {{"JAMJET_TOKEN", "k"}}, std::chrono::seconds{20});
+  CHECK(both.exit_code == 2);
 }
