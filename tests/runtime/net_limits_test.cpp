@@ -272,6 +272,13 @@ size_t threads_of_this_process() {
 TEST_CASE("out of descriptors, the node backs off instead of spinning and "
           "serves again once they free up",
           "[remote][limits]") {
+#ifdef JAMJET_SANITIZED
+  // Out of descriptors, the sanitizer runtimes cannot do their own work and
+  // report invalid-vptr errors at arbitrary virtual calls (seen under UBSan
+  // at CAF's match_case and at spdlog's logger); the plain build runs it.
+  WARN("skipped under sanitizers: they need descriptors of their own");
+  return;
+#endif
   if (threads_of_this_process() != 1) {
     WARN("skipped: threads are running, so this process cannot fork safely");
     return;
