@@ -65,8 +65,12 @@ struct raw_peer {
   ~raw_peer() { ::close(fd); }
 
   void send_bytes(const std::vector<char>& frame) {
-    REQUIRE(::write(fd, frame.data(), frame.size()) ==
-            static_cast<ssize_t>(frame.size()));
+    size_t done = 0;
+    while (done < frame.size()) {
+      auto n = ::write(fd, frame.data() + done, frame.size() - done);
+      REQUIRE(n > 0);
+      done += static_cast<size_t>(n);
+    }
   }
 
   void send(const wire_msg& msg) { send_bytes(encode_frame(msg)); }
@@ -96,9 +100,11 @@ struct raw_peer {
     return std::move(*msg);
   }
 
-  /// Says hello as a client and expects the welcome.
-  void hello(const std::string& token = {}) {
-    send(wire_hello{wire_version, token, "client", "raw"});
+  /// Says hello (as a client unless `role` says "worker") and expects the
+  /// welcome.
+  void hello(const std::string& token = {},
+             const std::string& role = "client") {
+    send(wire_hello{wire_version, token, role, "raw"});
     auto welcome = receive();
     REQUIRE(welcome);
     REQUIRE(caf::holds_alternative<wire_welcome>(*welcome));

@@ -19,6 +19,7 @@
 #include "jamjet/remote.hpp"
 #include "jamjet/runtime.hpp"
 #include "jamjet/support/subprocess.hpp"
+#include "raw_peer.hpp"
 #include "system_cli.hpp"
 #include "testing/contains.hpp"
 #include "testing/temp_dir.hpp"
@@ -28,6 +29,7 @@ using json = nlohmann::json;
 using jamjet::testing::cli;
 using jamjet::testing::contains;
 using jamjet::testing::python;
+using jamjet::testing::raw_peer;
 using jamjet::testing::temp_dir;
 using jamjet::testing::wait_for_events;
 
@@ -293,80 +295,6 @@ TEST_CASE("deep JSON through the embedding API is refused or fails an attempt",
 
 namespace {
 
-/// A socket connected to the port on loopback; reads time out after 10 s.
-int connect_loopback(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return fd;
-}
-
-/// A peer speaking the frame format by hand, to send what `remote_client`
-/// never would.
-struct raw_peer {
-  int fd;
-
-  explicit raw_peer(uint16_t port) : fd(connect_loopback(port)) {
-    // nop
-  }
-
-  ~raw_peer() { ::close(fd); }
-
-  void send(const wire_msg& msg) {
-    auto frame = encode_frame(msg);
-    size_t done = 0;
-    while (done < frame.size()) {
-      auto n = ::write(fd, frame.data() + done, frame.size() - done);
-      REQUIRE(n > 0);
-      done += static_cast<size_t>(n);
-    }
-  }
-
-  bool read_exactly(char* buf, size_t n) {
-    while (n > 0) {
-      auto got = ::read(fd, buf, n);
-      if (got <= 0)
-        return false;
-      buf += got;
-      n -= static_cast<size_t>(got);
-    }
-    return true;
-  }
-
-  std::optional<wire_msg> receive() {
-    char prefix[4];
-    if (!read_exactly(prefix, 4))
-      return std::nullopt;
-    std::vector<char> payload(frame_length(prefix));
-    if (!read_exactly(payload.data(), payload.size()))
-      return std::nullopt;
-    auto msg = decode_payload(payload.data(), payload.size());
-    REQUIRE(msg);
-    return std::move(*msg);
-  }
-
-  void hello(const char* role) {
-    send(wire_hello{wire_version, "", role, "raw"});
-    auto welcome = receive();
-    REQUIRE(welcome);
-    REQUIRE(caf::holds_alternative<wire_welcome>(*welcome));
-  }
-
-  wire_reply call(client_request req) {
-    send(wire_request{7, std::move(req)});
-    auto msg = receive();
-    REQUIRE(msg);
-    REQUIRE(caf::holds_alternative<wire_reply>(*msg));
-    return caf::get<wire_reply>(*msg);
-  }
-};
-
 runtime_config scheduler_only() {
   runtime_config cfg;
   cfg.worker_slots = 0;
@@ -387,7 +315,7 @@ TEST_CASE("serve refuses deep JSON in every request and keeps serving",
   remote_client client{"127.0.0.1", sched.port()};
   REQUIRE(client.register_workflow(wait_ir) == "pay@1");
   raw_peer raw{sched.port()};
-  raw.hello("client");
+  raw.hello();
   auto refused = [](const wire_reply& reply, const std::string& needle) {
     CHECK_FALSE(reply.ok);
     CHECK(static_cast<error_code>(reply.code) == error_code::bad_input);
@@ -420,7 +348,7 @@ TEST_CASE("a worker's deep node_result fails the attempt, not the node",
   remote_client client{"127.0.0.1", sched.port()};
   client.register_workflow(tool_ir);
   raw_peer worker{sched.port()};
-  worker.hello("worker");
+  worker.hello({}, "worker");
   worker.send(wire_join{"raw-worker", {"*"}, 1});
   auto id = client.start("tool", json::object());
   std::optional<work_item> item;
