@@ -19,72 +19,18 @@
 
 #include "jamjet/messages/event_json.hpp"
 #include "jamjet/support/subprocess.hpp"
+#include "system_cli.hpp"
 #include "testing/temp_dir.hpp"
 
 using namespace jamjet;
 using json = nlohmann::json;
+using jamjet::testing::background;
+using jamjet::testing::cli;
+using jamjet::testing::free_port;
 using jamjet::testing::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A process running in the background until killed (SIGKILL) or done.
-struct background {
-  std::shared_ptr<std::atomic<bool>> kill =
-    std::make_shared<std::atomic<bool>>(false);
-  std::future<subprocess_result> result;
-
-  /// With `umask` set, under that umask (through sh).
-  explicit background(std::vector<std::string> args,
-                      const std::string& umask = {}) {
-    subprocess_options opts;
-    if (!umask.empty())
-      opts.argv = {"sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""};
-    opts.argv.push_back(JAMJET_CLI_PATH);
-    for (auto& a : args)
-      opts.argv.push_back(std::move(a));
-    opts.timeout = std::chrono::seconds{300};
-    opts.cancelled = kill;
-    result =
-      std::async(std::launch::async, [opts] { return run_subprocess(opts); });
-  }
-
-  subprocess_result stop() {
-    kill->store(true);
-    return result.get();
-  }
-
-  ~background() {
-    if (result.valid())
-      stop();
-  }
-};
-
-subprocess_result cli(std::vector<std::string> args,
-                      std::vector<std::pair<std::string, std::string>> env = {},
-                      std::chrono::seconds timeout = std::chrono::seconds{
-                        120}) {
-  subprocess_options opts;
-  opts.argv.push_back(JAMJET_CLI_PATH);
-  for (auto& a : args)
-    opts.argv.push_back(std::move(a));
-  opts.env = std::move(env);
-  opts.timeout = timeout;
-  return run_subprocess(opts);
-}
-
-/// A port that was free a moment ago.
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// Waits until a client can talk to the node at `endpoint`.
 /// Options that give a peer its token: {"--token-file", F} or {"--token", T}.

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -22,10 +23,24 @@
 
 namespace jamjet::testing {
 
-/// Runs `jamjet args...`; `kill`, when set to true, SIGKILLs it.
+/// Runs `jamjet args...` with `env` added to the environment, killed after
+/// `timeout`.
 inline subprocess_result
 cli(std::vector<std::string> args,
-    std::shared_ptr<std::atomic<bool>> kill = nullptr) {
+    std::vector<std::pair<std::string, std::string>> env = {},
+    std::chrono::seconds timeout = std::chrono::seconds{120}) {
+  subprocess_options opts;
+  opts.argv.push_back(JAMJET_CLI_PATH);
+  for (auto& a : args)
+    opts.argv.push_back(std::move(a));
+  opts.env = std::move(env);
+  opts.timeout = timeout;
+  return run_subprocess(opts);
+}
+
+/// Runs `jamjet args...`; `kill`, when set to true, SIGKILLs it.
+inline subprocess_result cli(std::vector<std::string> args,
+                             std::shared_ptr<std::atomic<bool>> kill) {
   subprocess_options opts;
   opts.argv.push_back(JAMJET_CLI_PATH);
   for (auto& a : args)
@@ -68,8 +83,13 @@ struct background {
     std::make_shared<std::atomic<bool>>(false);
   std::future<subprocess_result> result;
 
-  explicit background(std::vector<std::string> args) {
+  /// With `umask` set, under that umask (through sh).
+  explicit background(std::vector<std::string> args,
+                      const std::string& umask = {}) {
     args.insert(args.begin(), JAMJET_CLI_PATH);
+    if (!umask.empty())
+      args.insert(args.begin(),
+                  {"sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""});
     launch(std::move(args));
   }
 
