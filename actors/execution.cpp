@@ -52,7 +52,10 @@ void refold_from_log(execution_ptr self);
 /// each (their work items cancelled, their workers told to stop), timers
 /// disarmed, then `terminal` (WorkflowCancelled, or WorkflowFailed after a
 /// workflow timeout).
-void send_stop(execution_ptr self, event_kind terminal) {
+/// The command that ends the execution with `terminal`: `NodeCancelled`
+/// for each node in flight (their work items cancelled), timers disarmed,
+/// then `terminal`.
+command stop_command(execution_ptr self, event_kind terminal) {
   auto& st = self->state;
   auto& prog = *st.prog;
   command cmd;
@@ -67,6 +70,12 @@ void send_stop(execution_ptr self, event_kind terminal) {
   for (auto& id : open_timer_ids(prog, st.id))
     cmd.items.emplace_back(disarm_op{id});
   cmd.events.emplace_back(std::move(terminal));
+  return cmd;
+}
+
+void send_stop(execution_ptr self, event_kind terminal) {
+  auto& st = self->state;
+  auto cmd = stop_command(self, std::move(terminal));
   st.cancel_sent = true;
   // A refusal means a node settled meanwhile. Its event may reach us before
   // or after this reply, so read the log now: folding it steps again, with
@@ -304,32 +313,18 @@ void fail_on_defect(execution_ptr self, const std::string& what) {
   auto& st = self->state;
   log()->error("execution '{}' failed inside the runtime: {}", st.id, what);
   auto why = "internal error in the runtime: " + what;
-  command stop;
-  stop.execution_id = st.id;
-  stop.now_ms = now_ms(self);
+  command failed;
+  failed.execution_id = st.id;
+  failed.now_ms = now_ms(self);
+  failed.events.emplace_back(workflow_failed{why});
   try {
-    auto& prog = *st.prog;
-    for (auto r : prog.scheduled_nodes()) {
-      auto& node = prog.graph().node(r);
-      stop.events.emplace_back(node_cancelled{node.id});
-      if (node.spec.role == node_role::work)
-        stop.items.emplace_back(cancel_op{item_id_for(st.id, node.id)});
-    }
-    for (auto& id : open_timer_ids(prog, st.id))
-      stop.items.emplace_back(disarm_op{id});
+    auto stop = stop_command(self, workflow_failed{why});
+    if (stop.events.size() > 1 || !stop.items.empty())
+      caf::anon_send(st.backend, commit_atom::value, std::move(stop));
   } catch (...) {
-    stop.events.clear();
-    stop.items.clear();
+    // The progress itself is broken: the failure alone below.
   }
-  stop.events.emplace_back(workflow_failed{why});
-  caf::anon_send(st.backend, commit_atom::value, stop);
-  if (!stop.items.empty() || stop.events.size() > 1) {
-    command failed;
-    failed.execution_id = st.id;
-    failed.now_ms = stop.now_ms;
-    failed.events.emplace_back(workflow_failed{why});
-    caf::anon_send(st.backend, commit_atom::value, std::move(failed));
-  }
+  caf::anon_send(st.backend, commit_atom::value, std::move(failed));
 }
 
 execution_actor::behavior_type execution_impl(execution_ptr self,
