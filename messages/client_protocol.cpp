@@ -24,6 +24,15 @@ const char* request_name(const client_request& req) {
   return caf::visit(name_visitor{}, req);
 }
 
+access_need need_of(const client_request& req) {
+  if (caf::holds_alternative<client_await>(req) ||
+      caf::holds_alternative<client_status>(req) ||
+      caf::holds_alternative<client_list>(req) ||
+      caf::holds_alternative<client_events>(req))
+    return access_need::read;
+  return access_need::operate;
+}
+
 bool operator==(const client_register& x, const client_register& y) {
   return x.ir == y.ir;
 }

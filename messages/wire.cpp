@@ -96,16 +96,4 @@ caf::expected<size_t> frame_reader::feed(const std::vector<char>& bytes,
   return prefix_size;
 }
 
-bool same_secret(const std::string& given, const std::string& expected) {
-  // Every byte of the longer string is looked at, whatever matches.
-  auto n = std::max(given.size(), expected.size());
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < n; ++i) {
-    auto a = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    auto b = i < expected.size() ? static_cast<unsigned char>(expected[i]) : 0;
-    diff |= static_cast<unsigned char>(a ^ b);
-  }
-  return diff == 0;
-}
-
 } // namespace jamjet

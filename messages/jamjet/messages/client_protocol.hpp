@@ -17,6 +17,8 @@
 #include <caf/optional.hpp>
 #include <caf/variant.hpp>
 
+#include "jamjet/messages/access.hpp"
+
 namespace jamjet {
 
 /// Register a workflow; answers its key, "id@version".
@@ -89,6 +91,10 @@ using client_request =
 /// The request's name for messages and logs: "register", "start", ...,
 /// "approve" or "reject".
 const char* request_name(const client_request& req);
+
+/// What a request needs of its sender's role (messages/access.hpp): await,
+/// status, list and events read; the others operate.
+access_need need_of(const client_request& req);
 
 bool operator==(const client_register& x, const client_register& y);
 bool operator==(const client_start& x, const client_start& y);

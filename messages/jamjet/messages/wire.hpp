@@ -120,9 +120,6 @@ class frame_reader {
   bool at_prefix_ = true;
 };
 
-/// Compares two secrets in time independent of where they differ.
-bool same_secret(const std::string& given, const std::string& expected);
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_hello& x) {
   return f(caf::meta::type_name("wire_hello"), x.version, x.token, x.role,
