@@ -26,6 +26,7 @@
 #include "jamjet/messages/json_limits.hpp"
 #include "jamjet/messages/record_json.hpp"
 #include "jamjet/support/log.hpp"
+#include "jamjet/support/tls.hpp"
 #include "jamjet/support/utf8.hpp"
 
 namespace jamjet {
@@ -206,10 +207,14 @@ struct peer {
   bool authed = false;
   std::string role;
   std::string name;
+  /// What the peer authenticated as (once `authed`).
+  access_role access = access_role::viewer;
   /// The peer's address, for the caps and the logs.
   std::string addr;
-  /// Bytes received and not yet a whole frame; grows only with them.
-  std::vector<char> buf;
+  /// The TLS session, on a node with TLS.
+  std::unique_ptr<tls_session> tls;
+  /// Plain text received and not yet a whole frame; grows only with it.
+  frame_splitter frames_in;
   /// Frames read so far; names the frame a deadline is for.
   uint64_t frames = 0;
   /// The frame whose deadline is set (frames + 1 when none).
@@ -255,6 +260,8 @@ struct gateway_state {
   clock_type::time_point last_cap_warning{};
   uint64_t caps_unlogged = 0;
   std::unique_ptr<listener> door;
+  /// Set when the node speaks TLS.
+  std::shared_ptr<tls_context> tls;
 
   static inline const char* name = "jamjet.gateway";
 };
@@ -271,8 +278,23 @@ peer* live(gateway_ptr self, const conn_ref& c) {
   return &i->second;
 }
 
+/// Writes what the peer's TLS session has for the socket.
+void flush_tls(gateway_ptr self, connection_handle hdl, tls_session& tls) {
+  std::vector<char> out;
+  if (tls.take_output(out)) {
+    self->write(hdl, out.size(), out.data());
+    self->flush(hdl);
+  }
+}
+
 void write_frame(gateway_ptr self, connection_handle hdl,
                  const std::vector<char>& frame) {
+  auto i = self->state.peers.find(hdl);
+  if (i != self->state.peers.end() && i->second.tls) {
+    i->second.tls->send(frame.data(), frame.size());
+    flush_tls(self, hdl, *i->second.tls);
+    return;
+  }
   self->write(hdl, frame.size(), frame.data());
   self->flush(hdl);
 }
@@ -301,7 +323,7 @@ void drop(gateway_ptr self, connection_handle hdl, const std::string& why,
                 i->second.name, i->second.addr, why);
   if (i->second.link)
     self->send_exit(i->second.link, caf::exit_reason::remote_link_unreachable);
-  st.buffered -= i->second.buf.size();
+  st.buffered -= i->second.frames_in.buffered();
   auto c = st.per_peer.find(i->second.addr);
   if (c != st.per_peer.end() && --c->second == 0)
     st.per_peer.erase(c);
@@ -588,6 +610,18 @@ void on_request(gateway_ptr self, conn_ref c, wire_request& req) {
 
 // -- frames -------------------------------------------------------------------
 
+/// The role a hello authenticates as: a verified client certificate's
+/// subject OU when it names a role, else the token's; none when neither
+/// does.
+std::optional<access_role> authenticate(const gateway_state& st, const peer& p,
+                                        const wire_hello& hello) {
+  if (p.tls && p.tls->peer_verified())
+    if (auto ou = p.tls->peer_subject("OU"))
+      if (auto role = parse_access_role(*ou))
+        return role;
+  return st.cfg.access.role_of(hello.token);
+}
+
 /// Handles the first frame of a peer: the hello.
 void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
   auto hello = caf::get_if<wire_hello>(&msg);
@@ -621,8 +655,8 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
     drop(self, hdl, "", true);
     return;
   }
-  auto& token = st.cfg.token;
-  if (!token.empty() && !same_secret(hello->token, token)) {
+  auto granted = authenticate(self->state, p, *hello);
+  if (!granted) {
     send_msg(
       self, hdl,
       wire_refused{hello->token.empty()
@@ -673,10 +707,20 @@ void on_hello(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
     drop(self, hdl, "unknown role", true);
     return;
   }
+  auto need = hello->role == "worker" ? access_need::work : access_need::read;
+  if (!permits(*granted, need)) {
+    auto why =
+      refusal(*granted, need) + " (it connected as a " + hello->role + ")";
+    send_msg(self, hdl, wire_refused{why});
+    drop(self, hdl, why, true);
+    return;
+  }
   p.authed = true;
+  p.access = *granted;
   p.role = hello->role;
   p.name = hello->name;
-  log()->info("{} '{}' connected", p.role, p.name);
+  log()->info("{} '{}' connected ({}{})", p.role, p.name, to_string(p.access),
+              p.tls ? ", TLS" : "");
   send_msg(self, hdl, wire_welcome{"jamjet"});
 }
 
@@ -732,6 +776,15 @@ void on_frame(gateway_ptr self, connection_handle hdl, peer& p, wire_msg& msg) {
       return;
     }
   } else if (auto req = caf::get_if<wire_request>(&msg)) {
+    auto need = need_of(req->request);
+    if (!permits(p.access, need)) {
+      reply_error(self, conn_ref{hdl, p.serial}, req->id,
+                  make_error(error_code::access_denied,
+                             std::string{"request '"} +
+                               request_name(req->request) +
+                               "' refused: " + refusal(p.access, need)));
+      return;
+    }
     on_request(self, conn_ref{hdl, p.serial}, *req);
     return;
   }
@@ -782,76 +835,96 @@ void on_accepted(gateway_ptr self, int fd, const std::string& addr) {
   auto& p = st.peers[hdl];
   p.serial = serial;
   p.addr = addr;
+  if (st.tls)
+    p.tls = std::make_unique<tls_session>(st.tls, tls_session::server_side);
   self->configure_read(hdl, caf::io::receive_policy::at_most(lim.read_chunk));
   self->delayed_send(self, lim.hello_timeout, deadline_atom::value, hdl,
                      serial);
 }
 
-/// Takes bytes that arrived: cuts whole frames from the peer's buffer and
-/// handles them in turn; a frame left under way must be whole in time.
-void on_data(gateway_ptr self, connection_handle hdl,
-             const std::vector<char>& bytes) {
+/// Takes plain text that arrived: cuts whole frames from the peer's buffer
+/// and handles them in turn; a frame left under way must be whole in time.
+void on_plain(gateway_ptr self, connection_handle hdl, const char* data,
+              size_t n) {
   auto& st = self->state;
   auto i = st.peers.find(hdl);
   if (i == st.peers.end())
     return;
   auto serial = i->second.serial;
-  if (st.buffered + bytes.size() > st.cfg.limits.max_buffered) {
+  if (st.buffered + n > st.cfg.limits.max_buffered) {
     drop(self, hdl,
          "the node's network buffers are full (" +
            std::to_string(st.cfg.limits.max_buffered) + " bytes)");
     return;
   }
-  auto& buf = i->second.buf;
-  buf.insert(buf.end(), bytes.begin(), bytes.end());
-  st.buffered += bytes.size();
-  size_t pos = 0;
+  i->second.frames_in.append(data, n);
+  st.buffered += n; // always the sum of what the peers' splitters hold
   for (;;) {
-    i = st.peers.find(hdl);
-    if (i == st.peers.end() || i->second.serial != serial)
-      return; // a frame closed the connection
     auto& p = i->second;
-    auto have = p.buf.size() - pos;
-    if (have < frame_reader::prefix_size)
-      break;
-    auto n = frame_length(p.buf.data() + pos);
+    auto had = p.frames_in.buffered();
     // Before the hello only a hello's worth.
-    auto limit = p.authed ? st.cfg.max_frame : max_hello_frame;
-    if (n == 0 || n > limit) {
-      drop(self, hdl,
-           "frame of " + std::to_string(n) + " bytes refused (limit " +
-             std::to_string(limit) + ")");
-      return;
-    }
-    if (have - frame_reader::prefix_size < n)
-      break;
-    auto msg =
-      decode_payload(p.buf.data() + pos + frame_reader::prefix_size, n);
-    pos += frame_reader::prefix_size + n;
-    ++p.frames;
+    auto msg = p.frames_in.next(p.authed ? st.cfg.max_frame : max_hello_frame);
+    st.buffered -= had - p.frames_in.buffered();
     if (!msg) {
       drop(self, hdl, error_message(msg.error()));
       return;
     }
-    on_frame(self, hdl, p, *msg);
+    if (!*msg)
+      break;
+    ++p.frames;
+    on_frame(self, hdl, p, **msg);
+    i = st.peers.find(hdl);
+    if (i == st.peers.end() || i->second.serial != serial)
+      return; // the frame closed the connection (drop settled the count)
   }
   auto& p = i->second;
-  if (pos > 0) {
-    p.buf.erase(p.buf.begin(), p.buf.begin() + static_cast<ptrdiff_t>(pos));
-    st.buffered -= pos;
-    if (p.buf.empty() && p.buf.capacity() > st.cfg.limits.read_chunk)
-      std::vector<char>{}.swap(p.buf); // a large frame's memory goes back
-  }
-  if (!p.buf.empty() && p.deadline_for != p.frames) {
+  if (p.frames_in.buffered() > 0 && p.deadline_for != p.frames) {
     p.deadline_for = p.frames;
     self->delayed_send(self, st.cfg.limits.frame_timeout, frame_due_atom::value,
                        hdl, serial, p.frames);
   }
 }
 
+/// Takes bytes that arrived: through the peer's TLS session on a node with
+/// TLS, then as plain text.
+void on_data(gateway_ptr self, connection_handle hdl,
+             const std::vector<char>& bytes) {
+  auto i = self->state.peers.find(hdl);
+  if (i == self->state.peers.end())
+    return;
+  auto& p = i->second;
+  if (!p.tls) {
+    on_plain(self, hdl, bytes.data(), bytes.size());
+    return;
+  }
+  if (!p.tls->established() && p.frames == 0 && !bytes.empty() &&
+      !looks_like_tls(static_cast<unsigned char>(bytes[0])) &&
+      p.frames_in.buffered() == 0) {
+    // A peer speaking plain text to a TLS node: tell it so, in plain text.
+    auto why = std::string{"this node speaks TLS: connect with --tls-ca "
+                           "(or --tls)"};
+    auto frame = encode_frame(wire_msg{wire_refused{why}});
+    self->write(hdl, frame.size(), frame.data());
+    self->flush(hdl);
+    drop(self, hdl, "a peer spoke plain text to a TLS node", true);
+    return;
+  }
+  std::vector<char> plain;
+  bool ok = p.tls->receive(bytes.data(), bytes.size(), plain);
+  flush_tls(self, hdl, *p.tls);
+  if (!ok) {
+    drop(self, hdl, p.tls->error(), true);
+    return;
+  }
+  if (!plain.empty())
+    on_plain(self, hdl, plain.data(), plain.size());
+}
+
 caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
-                           gateway_config cfg, listener* door) {
+                           gateway_config cfg, listener* door,
+                           std::shared_ptr<tls_context> tls) {
   self->state.sched = std::move(sched);
+  self->state.tls = std::move(tls);
   self->state.cfg = std::move(cfg);
   self->state.door.reset(door);
   door->start(caf::actor{self});
@@ -863,12 +936,12 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
         uint64_t frames) {
       auto i = self->state.peers.find(hdl);
       if (i != self->state.peers.end() && i->second.serial == serial &&
-          i->second.frames == frames && !i->second.buf.empty())
+          i->second.frames == frames && i->second.frames_in.buffered() > 0)
         drop(self, hdl,
              "a frame was not whole within " +
                std::to_string(self->state.cfg.limits.frame_timeout.count()) +
                " ms of its first byte (" +
-               std::to_string(i->second.buf.size()) + " bytes came)");
+               std::to_string(i->second.frames_in.buffered()) + " bytes came)");
     },
     [=](linger_atom, connection_handle hdl) {
       // Only if no new connection took the handle meanwhile (it cannot
@@ -906,10 +979,18 @@ caf::behavior gateway_impl(gateway_ptr self, scheduler sched,
 std::pair<caf::actor, uint16_t> spawn_gateway(caf::actor_system& sys,
                                               const scheduler& sched,
                                               gateway_config cfg) {
+  std::shared_ptr<tls_context> tls;
+  if (cfg.tls.enabled) {
+    try {
+      tls = tls_context::server(cfg.tls);
+    } catch (const tls_error& ex) {
+      throw error(error_code::bad_input, ex.what());
+    }
+  }
   auto door = std::make_unique<listener>(cfg.host, cfg.port);
   auto port = door->port();
   auto gw = sys.middleman().spawn_broker(gateway_impl, sched, std::move(cfg),
-                                         door.release());
+                                         door.release(), std::move(tls));
   return {gw, port};
 }
 

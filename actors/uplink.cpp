@@ -11,6 +11,7 @@
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/wire.hpp"
 #include "jamjet/support/log.hpp"
+#include "jamjet/support/tls.hpp"
 
 namespace jamjet {
 
@@ -21,7 +22,9 @@ using caf::io::connection_handle;
 /// The local end of a connection to a scheduler node.
 struct uplink_state {
   connection_handle hdl;
-  frame_reader reader;
+  /// With TLS: the session the frames travel in.
+  std::unique_ptr<tls_session> tls;
+  frame_splitter frames_in;
   bool welcomed = false;
   /// Set when the node refused the hello.
   std::string refused;
@@ -32,21 +35,42 @@ struct uplink_state {
   worker_actor worker;
   wire_join offer;
   int64_t drain_deadline = 0;
+  /// Set by `fail_all`: nothing more is read.
+  bool ended = false;
 
   static inline const char* name = "jamjet.uplink";
 };
 
 using uplink_ptr = caf::stateful_actor<uplink_state, caf::io::broker>*;
 
+/// Writes what the TLS session has for the socket.
+void flush_tls(uplink_ptr self) {
+  std::vector<char> out;
+  if (self->state.tls->take_output(out)) {
+    self->write(self->state.hdl, out.size(), out.data());
+    self->flush(self->state.hdl);
+  }
+}
+
+void send_frame(uplink_ptr self, const std::vector<char>& frame) {
+  auto& st = self->state;
+  if (st.tls) {
+    st.tls->send(frame.data(), frame.size());
+    flush_tls(self);
+    return;
+  }
+  self->write(st.hdl, frame.size(), frame.data());
+  self->flush(st.hdl);
+}
+
 void send_msg(uplink_ptr self, const wire_msg& msg) {
-  auto frame = encode_frame(msg);
-  self->write(self->state.hdl, frame.size(), frame.data());
-  self->flush(self->state.hdl);
+  send_frame(self, encode_frame(msg));
 }
 
 /// Ends the connection, failing whatever waits on it.
 void fail_all(uplink_ptr self, const caf::error& err) {
   auto& st = self->state;
+  st.ended = true;
   for (auto& rp : st.welcome_waiters)
     rp.deliver(err);
   st.welcome_waiters.clear();
@@ -93,28 +117,75 @@ void on_frame(uplink_ptr self, wire_msg& msg) {
   }
 }
 
+/// Takes plain text from the node: every whole frame in it, in turn.
+void on_plain(uplink_ptr self, const char* data, size_t n) {
+  auto& st = self->state;
+  st.frames_in.append(data, n);
+  for (;;) {
+    auto frame = st.frames_in.next(default_max_frame);
+    if (!frame) {
+      fail_all(self, make_error(error_code::unavailable,
+                                "the scheduler sent a bad message: " +
+                                  error_message(frame.error())));
+      return;
+    }
+    if (!*frame)
+      return;
+    on_frame(self, **frame);
+    if (st.ended)
+      return; // a refusal or a bad message ended the uplink
+  }
+}
+
+/// Takes bytes from the node, through the TLS session if there is one.
+void on_bytes(uplink_ptr self, const std::vector<char>& bytes) {
+  auto& st = self->state;
+  if (!st.tls) {
+    on_plain(self, bytes.data(), bytes.size());
+    return;
+  }
+  if (!st.tls->established() && !bytes.empty() &&
+      !looks_like_tls(static_cast<unsigned char>(bytes[0]))) {
+    // A node without TLS answers the ClientHello in plain text (with a
+    // refusal of the frame it took it for).
+    fail_all(self,
+             make_error(error_code::access_denied,
+                        "TLS: the scheduler does not speak TLS (drop --tls, "
+                        "--tls-ca and --tls-cert, or give serve --tls-cert "
+                        "and --tls-key)"));
+    return;
+  }
+  std::vector<char> plain;
+  bool ok = st.tls->receive(bytes.data(), bytes.size(), plain);
+  flush_tls(self);
+  if (!ok) {
+    fail_all(self,
+             make_error(error_code::access_denied,
+                        "cannot connect to the scheduler: " + st.tls->error()));
+    return;
+  }
+  if (!plain.empty())
+    on_plain(self, plain.data(), plain.size());
+}
+
 caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
-                          std::string role, std::string name,
-                          std::string token) {
+                          std::string role, std::string name, std::string token,
+                          std::shared_ptr<tls_context> tls, std::string host) {
   auto& st = self->state;
   st.hdl = hdl;
-  self->configure_read(
-    hdl, caf::io::receive_policy::exactly(frame_reader::prefix_size));
+  self->configure_read(hdl, caf::io::receive_policy::at_most(64 * 1024));
+  if (tls) {
+    st.tls = std::make_unique<tls_session>(std::move(tls),
+                                           tls_session::client_side, host);
+    if (!st.tls->error().empty()) {
+      auto err = make_error(error_code::bad_input, st.tls->error());
+      self->quit(err);
+      return {};
+    }
+  }
   send_msg(self, wire_hello{wire_version, token, role, name});
   return {
-    [=](caf::io::new_data_msg& msg) {
-      std::optional<wire_msg> frame;
-      auto next = self->state.reader.feed(msg.buf, default_max_frame, frame);
-      if (!next) {
-        fail_all(self, make_error(error_code::unavailable,
-                                  "the scheduler sent a bad message: " +
-                                    error_message(next.error())));
-        return;
-      }
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(*next));
-      if (frame)
-        on_frame(self, *frame);
-    },
+    [=](caf::io::new_data_msg& msg) { on_bytes(self, msg.buf); },
     [=](const caf::io::connection_closed_msg&) {
       fail_all(self, make_error(error_code::unavailable,
                                 "the connection to the scheduler was lost"));
@@ -154,8 +225,7 @@ caf::behavior uplink_impl(uplink_ptr self, connection_handle hdl,
         res.state_patch.clear();
         frame = encode_frame(wire_msg{res});
       }
-      self->write(self->state.hdl, frame.size(), frame.data());
-      self->flush(self->state.hdl);
+      send_frame(self, frame);
     },
     [=](heartbeat_atom, std::string& item_id, uint64_t fence) {
       send_msg(self, wire_heartbeat{std::move(item_id), fence});
@@ -215,13 +285,12 @@ std::string default_peer_name() {
 }
 
 /// Connects an uplink; an error when the node cannot be reached.
-caf::expected<caf::actor> connect_uplink(caf::actor_system& sys,
-                                         const std::string& host, uint16_t port,
-                                         const std::string& role,
-                                         const std::string& name,
-                                         const std::string& token) {
+caf::expected<caf::actor>
+connect_uplink(caf::actor_system& sys, const std::string& host, uint16_t port,
+               const std::string& role, const std::string& name,
+               const std::string& token, std::shared_ptr<tls_context> tls) {
   return sys.middleman().spawn_client(uplink_impl, host, port, role, name,
-                                      token);
+                                      token, std::move(tls), host);
 }
 
 /// Waits for the node's welcome; throws its refusal. The uplink may have

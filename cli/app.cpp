@@ -99,7 +99,33 @@ CLI::Option* add_connect_options(CLI::App* sub, client_target& target,
   if (db_opt)
     connect->excludes(db_opt);
   add_token_options(sub, target.token, target.token_file);
+  add_tls_client_options(sub, target.tls);
   return connect;
+}
+
+void add_tls_client_options(CLI::App* sub, tls_config& tls) {
+  sub->add_flag("--tls", tls.enabled,
+                "Connect in TLS, verifying the node's certificate against "
+                "the system's trusted certificates (implied by --tls-ca and "
+                "--tls-cert)");
+  sub
+    ->add_option("--tls-ca", tls.ca_file,
+                 "PEM file of the CA(s) the node's certificate must chain "
+                 "to; its name must match the --connect host")
+    ->check(CLI::ExistingFile);
+  auto cert = sub
+                ->add_option("--tls-cert", tls.cert_file,
+                             "PEM client certificate to present (mutual "
+                             "TLS; its subject OU may name the role: "
+                             "worker, viewer or operator)")
+                ->check(CLI::ExistingFile);
+  auto key = sub->add_option("--tls-key", tls.key_file, "PEM key of --tls-cert")
+               ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  sub->add_option("--tls-server-name", tls.server_name,
+                  "Name the node's certificate must carry, when not the "
+                  "--connect host");
 }
 
 void add_token_options(CLI::App* sub, std::string& token,

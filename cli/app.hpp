@@ -64,6 +64,10 @@ CLI::Option* add_connect_options(CLI::App* sub, client_target& target,
 void add_token_options(CLI::App* sub, std::string& token,
                        std::string& token_file);
 
+/// `--tls`, `--tls-ca`, `--tls-cert`, `--tls-key`, `--tls-server-name` of a
+/// worker or client.
+void add_tls_client_options(CLI::App* sub, tls_config& tls);
+
 // The subcommands, each adding itself to `cli.app`.
 
 /// Local execution (app_local.cpp): `run`, `validate`, `resume`.

@@ -32,12 +32,46 @@ void add_serve_command(cli_app& cli) {
                    "Token every worker and client must present (visible in "
                    "ps: prefer --token-file or JAMJET_TOKEN)")
       ->excludes(token_file);
+  auto worker_tokens =
+    serve->add_option("--worker-token-file", opts->worker_token_file,
+                      "File with a token that may only take and settle work "
+                      "(role worker); created (mode 0600) when missing");
+  auto viewer_tokens =
+    serve->add_option("--viewer-token-file", opts->viewer_token_file,
+                      "File with a token that may only read (role viewer); "
+                      "created (mode 0600) when missing");
   serve
     ->add_flag("--insecure", opts->insecure,
                "No token at all: every local user can run work. Only on a "
                "loopback --listen address")
     ->excludes(token_file)
-    ->excludes(token);
+    ->excludes(token)
+    ->excludes(worker_tokens)
+    ->excludes(viewer_tokens);
+  auto cert = serve
+                ->add_option("--tls-cert", opts->tls.cert_file,
+                             "PEM certificate (chain) of this node: every "
+                             "connection then speaks TLS")
+                ->check(CLI::ExistingFile);
+  auto key = serve
+               ->add_option("--tls-key", opts->tls.key_file,
+                            "PEM private key of --tls-cert")
+               ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  auto ca = serve
+              ->add_option("--tls-ca", opts->tls.ca_file,
+                           "PEM CA file: peers may present client "
+                           "certificates signed by it; one whose subject OU "
+                           "names a role (worker, viewer, operator) "
+                           "authenticates as that role without a token")
+              ->check(CLI::ExistingFile)
+              ->needs(cert);
+  serve
+    ->add_flag("--tls-require-client-cert", opts->tls.require_peer_cert,
+               "Refuse peers without a client certificate signed by "
+               "--tls-ca")
+    ->needs(ca);
   add_log_level(serve, cli.log_level);
   cli.bind(serve, [opts] { return serve_command(*opts); });
 }
@@ -75,6 +109,7 @@ void add_worker_command(cli_app& cli) {
   worker->add_option("--name", opts->name,
                      "Worker id in events (default: worker-HOST-PID)");
   add_token_options(worker, opts->token, opts->token_file);
+  add_tls_client_options(worker, opts->tls);
   add_log_level(worker, cli.log_level);
   cli.bind(worker, [opts] { return worker_command(*opts); });
 }

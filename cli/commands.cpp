@@ -110,12 +110,12 @@ std::shared_ptr<sqlite_store> open_reader(const std::string& db) {
 } // namespace
 
 /// A runtime with the CLI's handlers over the store `opts` names.
-std::unique_ptr<runtime> make_runtime(const run_options& opts,
-                                      const std::string& listen,
-                                      const std::string& token) {
+std::unique_ptr<runtime>
+make_runtime(const run_options& opts,
+             const std::function<void(runtime_config&)>& network) {
   runtime_config cfg;
-  cfg.listen = listen;
-  cfg.token = token;
+  if (network)
+    network(cfg);
   cfg.worker_slots = opts.slots;
   cfg.store = open_store(opts.store);
   cfg.lease =

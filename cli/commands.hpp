@@ -2,12 +2,14 @@
 
 // The subcommands of `jamjet`.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace jamjet {
 class runtime;
+struct runtime_config;
 } // namespace jamjet
 
 namespace jamjet::cli {
@@ -39,11 +41,11 @@ struct run_options {
 std::pair<std::string, std::vector<std::string>>
 parse_handler_spec(const std::string& spec);
 
-/// A runtime with the CLI's handlers over the store `opts` names,
-/// listening on `listen` (empty: not) with `token`.
-std::unique_ptr<runtime> make_runtime(const run_options& opts,
-                                      const std::string& listen = {},
-                                      const std::string& token = {});
+/// A runtime with the CLI's handlers over the store `opts` names;
+/// `network` (when set) adds what a node listening for peers needs.
+std::unique_ptr<runtime>
+make_runtime(const run_options& opts,
+             const std::function<void(runtime_config&)>& network = {});
 
 /// `jamjet run`: returns the exit code.
 int run_command(const run_options& opts);

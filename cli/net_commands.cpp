@@ -91,10 +91,16 @@ std::vector<std::string> split_list(const std::string& text) {
 
 remote_client connect_client(const client_target& t) {
   auto [host, port] = parse_endpoint(t.connect, "--connect");
-  return remote_client{host, port, peer_token(t.token, t.token_file)};
+  return remote_client{host, port, peer_token(t.token, t.token_file),
+                       peer_tls(t.tls)};
 }
 
 } // namespace
+
+tls_config peer_tls(tls_config tls) {
+  tls.enabled = tls.enabled || !tls.ca_file.empty() || !tls.cert_file.empty();
+  return tls;
+}
 
 std::string peer_token(const std::string& token,
                        const std::string& token_file) {
@@ -131,17 +137,32 @@ int serve_command(const serve_options& opts) {
     throw error(error_code::bad_input,
                 "serve needs a durable store (--db PATH), not --memory");
   auto token = serve_token(opts, host);
+  auto worker_token = opts.worker_token_file.empty()
+                        ? std::string{}
+                        : token_from_file(opts.worker_token_file, true);
+  auto viewer_token = opts.viewer_token_file.empty()
+                        ? std::string{}
+                        : token_from_file(opts.viewer_token_file, true);
+  auto tls = opts.tls;
+  tls.enabled = !tls.cert_file.empty();
   block_stop_signals();
-  auto rt = make_runtime(opts.run, opts.listen, token);
+  auto rt = make_runtime(opts.run, [&](runtime_config& cfg) {
+    cfg.listen = opts.listen;
+    cfg.token = token;
+    cfg.worker_token = worker_token;
+    cfg.viewer_token = viewer_token;
+    cfg.tls = tls;
+  });
   auto resumed = rt->resume();
   std::cout << nlohmann::json{{"listening",
                                host + ":" + std::to_string(rt->port())},
                               {"resumed", resumed.size()}}
                  .dump()
             << std::endl;
-  spdlog::info("scheduler node listening on {}:{} (store {}); stop with "
+  spdlog::info("scheduler node listening on {}:{}{} (store {}); stop with "
                "SIGINT or SIGTERM",
-               host, rt->port(), opts.run.store.db);
+               host, rt->port(), tls.enabled ? " with TLS" : "",
+               opts.run.store.db);
   auto sig = wait_for_stop_signal();
   spdlog::info("signal {}: shutting down; running executions resume at the "
                "next start",
@@ -156,6 +177,7 @@ int worker_command(const worker_options& opts) {
   cfg.host = host;
   cfg.port = port;
   cfg.token = peer_token(opts.token, opts.token_file);
+  cfg.tls = peer_tls(opts.tls);
   cfg.id = opts.name;
   cfg.queues = split_list(opts.queues);
   if (cfg.queues.empty())

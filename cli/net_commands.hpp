@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "jamjet/support/tls_config.hpp"
 
 namespace jamjet::cli {
 
@@ -17,6 +18,11 @@ struct serve_options {
   std::string token;      // --token (visible in ps: warned about)
   std::string token_file; // --token-file
   bool insecure = false;  // no token at all; loopback listen only
+  /// Tokens with fewer rights (created when missing, like the token file).
+  std::string worker_token_file; // --worker-token-file
+  std::string viewer_token_file; // --viewer-token-file
+  /// --tls-cert, --tls-key, --tls-ca, --tls-require-client-cert.
+  tls_config tls;
 };
 
 /// Options of `jamjet worker`.
@@ -24,6 +30,7 @@ struct worker_options {
   std::string connect = "127.0.0.1:7400";
   std::string token;
   std::string token_file;
+  tls_config tls;
   std::string queues = "*";
   std::string name;
   std::vector<std::string> handlers;
@@ -37,7 +44,12 @@ struct client_target {
   std::string connect;
   std::string token;
   std::string token_file;
+  tls_config tls;
 };
+
+/// TLS as a worker or client asked for it: on with `--tls` or any TLS
+/// file.
+tls_config peer_tls(tls_config tls);
 
 /// The token a worker or client presents: from `--token-file` if given,
 /// else `--token` (with a warning: other users see it in `ps`), else the

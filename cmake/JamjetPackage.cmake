@@ -27,7 +27,7 @@ target_compile_features(jamjet_library PUBLIC cxx_std_17)
 target_link_libraries(jamjet_library
   PUBLIC CAF::core nlohmann_json::nlohmann_json spdlog::spdlog
          Threads::Threads
-  PRIVATE CAF::io SQLite::SQLite3)
+  PRIVATE CAF::io SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto)
 # Only the public API leaves a shared library: the layers' objects are
 # compiled with hidden visibility (cmake/JamjetLayer.cmake).
 
@@ -53,9 +53,9 @@ install(FILES ${PROJECT_BINARY_DIR}/jamjetConfig.cmake
 
 # pkg-config: CAF has no .pc file, so its libraries are named directly.
 if(BUILD_SHARED_LIBS)
-  set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3")
+  set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3 -lssl -lcrypto")
 else()
-  set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3 -lpthread")
+  set(JAMJET_PC_PRIVATE "Libs.private: -lsqlite3 -lssl -lcrypto -lpthread")
 endif()
 configure_file(cmake/jamjet.pc.in ${PROJECT_BINARY_DIR}/jamjet.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/jamjet.pc
@@ -68,7 +68,7 @@ set(CPACK_PACKAGE_VENDOR "jamjet-cpp")
 set(CPACK_PACKAGE_CONTACT "jamjet-cpp maintainers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libcaf-dev (>= 0.17.6), nlohmann-json3-dev, libspdlog-dev, libsqlite3-dev")
+    "libcaf-dev (>= 0.17.6), nlohmann-json3-dev, libspdlog-dev, libsqlite3-dev, libssl-dev")
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 include(CPack)

@@ -1,12 +1,13 @@
 // libFuzzer target: bytes from a network peer, cut into frames and decoded
-// as the gateway does (actors/gateway.cpp `on_data`: `frame_length` then
-// `decode_payload`), and as a worker or client does (`frame_reader`).
+// as the gateway and the uplink do (`frame_splitter`, fed in chunks of
+// varying sizes, as sockets hand bytes over).
 //
 // Decoding reports malformed bytes as an error value; it must not throw.
 // A decoded message is encoded again, and that must decode and encode to
 // the same bytes. Encoding may throw `jamjet::error` (`bad_input`) as
 // wire.hpp documents. Anything else is a finding.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -50,47 +51,36 @@ void check_round_trip(const wire_msg& msg) {
     finding("decode + encode of an encoded message changed its bytes");
 }
 
-/// The gateway's loop: frames back to back, each a 4-byte length and a
-/// payload; the first bad frame ends the connection.
-void as_gateway(const char* data, size_t size) {
-  size_t pos = 0;
-  while (size - pos >= jamjet::frame_reader::prefix_size) {
-    auto n = jamjet::frame_length(data + pos);
-    if (n == 0 || n > limit)
-      return;
-    if (size - pos - jamjet::frame_reader::prefix_size < n)
-      return;
-    auto msg =
-      jamjet::decode_payload(data + pos + jamjet::frame_reader::prefix_size, n);
-    pos += jamjet::frame_reader::prefix_size + n;
-    if (!msg)
-      return;
-    check_round_trip(*msg);
+/// Frames back to back, fed in chunks whose sizes the input's first byte
+/// picks; the first bad frame ends the connection. Every frame decoded
+/// must round-trip.
+void as_peer(const char* data, size_t size) {
+  if (size == 0)
+    return;
+  size_t chunk = 1 + static_cast<unsigned char>(data[0]) % 64;
+  ++data;
+  --size;
+  jamjet::frame_splitter splitter;
+  for (size_t pos = 0; pos < size; pos += chunk) {
+    splitter.append(data + pos, std::min(chunk, size - pos));
+    for (;;) {
+      auto msg = splitter.next(limit);
+      if (!msg)
+        return;
+      if (!*msg)
+        break;
+      check_round_trip(**msg);
+    }
   }
-}
-
-/// A worker's or client's uplink: exactly the bytes last asked for.
-void as_uplink(const char* data, size_t size) {
-  jamjet::frame_reader reader;
-  size_t want = jamjet::frame_reader::prefix_size;
-  size_t pos = 0;
-  while (size - pos >= want) {
-    std::vector<char> bytes(data + pos, data + pos + want);
-    pos += want;
-    std::optional<wire_msg> msg;
-    auto next = reader.feed(bytes, limit, msg);
-    if (!next)
-      return;
-    want = *next;
-  }
+  if (splitter.buffered() > size)
+    finding("the splitter holds more bytes than it was given");
 }
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bytes = reinterpret_cast<const char*>(data);
-  as_gateway(bytes, size);
-  as_uplink(bytes, size);
+  as_peer(bytes, size);
   // The whole input as one payload too, so the corpus need not carry
   // length prefixes to reach the decoder.
   if (auto msg = jamjet::decode_payload(bytes, size))

@@ -73,27 +73,39 @@ uint32_t frame_length(const char* prefix) {
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
-caf::expected<size_t> frame_reader::feed(const std::vector<char>& bytes,
-                                         uint32_t limit,
-                                         std::optional<wire_msg>& msg) {
-  msg.reset();
-  if (at_prefix_) {
-    if (bytes.size() != prefix_size)
-      return make_error(error_code::bad_input, "truncated frame length");
-    auto n = frame_length(bytes.data());
-    if (n == 0 || n > limit)
-      return make_error(error_code::bad_input, "frame of " + std::to_string(n) +
-                                                 " bytes refused (limit " +
-                                                 std::to_string(limit) + ")");
-    at_prefix_ = false;
-    return size_t{n};
+void frame_splitter::append(const char* data, size_t n) {
+  buf_.insert(buf_.end(), data, data + n);
+}
+
+caf::expected<std::optional<wire_msg>> frame_splitter::next(uint32_t limit) {
+  auto have = buf_.size() - pos_;
+  if (have < prefix_size) {
+    compact();
+    return std::optional<wire_msg>{};
   }
-  at_prefix_ = true;
-  auto decoded = decode_payload(bytes.data(), bytes.size());
+  auto n = frame_length(buf_.data() + pos_);
+  if (n == 0 || n > limit)
+    return make_error(error_code::bad_input, "frame of " + std::to_string(n) +
+                                               " bytes refused (limit " +
+                                               std::to_string(limit) + ")");
+  if (have - prefix_size < n) {
+    compact();
+    return std::optional<wire_msg>{};
+  }
+  auto decoded = decode_payload(buf_.data() + pos_ + prefix_size, n);
+  pos_ += prefix_size + n;
   if (!decoded)
     return std::move(decoded.error());
-  msg = std::move(*decoded);
-  return prefix_size;
+  return std::optional<wire_msg>{std::move(*decoded)};
+}
+
+void frame_splitter::compact() {
+  if (pos_ == 0)
+    return;
+  buf_.erase(buf_.begin(), buf_.begin() + static_cast<ptrdiff_t>(pos_));
+  pos_ = 0;
+  if (buf_.empty() && buf_.capacity() > 64 * 1024)
+    std::vector<char>{}.swap(buf_); // a large frame's memory goes back
 }
 
 } // namespace jamjet

@@ -12,6 +12,7 @@
 #include "jamjet/core/builtin_handlers.hpp"
 #include "jamjet/messages/json_limits.hpp"
 #include "jamjet/support/log.hpp"
+#include "jamjet/support/tls.hpp"
 
 namespace jamjet {
 
@@ -34,6 +35,22 @@ std::pair<std::string, uint16_t> parse_endpoint(const std::string& text,
   return {text.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+namespace {
+
+/// The TLS context a peer connects with, none without TLS; a file that
+/// cannot be used is `bad_input`.
+std::shared_ptr<tls_context> client_tls(const tls_config& cfg) {
+  if (!cfg.enabled)
+    return nullptr;
+  try {
+    return tls_context::client(cfg);
+  } catch (const tls_error& ex) {
+    throw error(error_code::bad_input, ex.what());
+  }
+}
+
+} // namespace
+
 // -- remote_client ----------------------------------------------------------
 
 struct remote_client::impl {
@@ -46,11 +63,12 @@ struct remote_client::impl {
 };
 
 remote_client::remote_client(const std::string& host, uint16_t port,
-                             const std::string& token)
+                             const std::string& token, const tls_config& tls)
   : impl_(std::make_unique<impl>()) {
+  auto ctx = client_tls(tls);
   impl_->sys = network_system(impl_->cfg);
   auto up = connect_uplink(*impl_->sys, host, port, "client",
-                           default_peer_name(), token);
+                           default_peer_name(), token, std::move(ctx));
   if (!up)
     throw error(error_code::unavailable, "cannot connect to the scheduler at " +
                                            host + ":" + std::to_string(port) +
@@ -158,6 +176,7 @@ struct remote_worker::impl {
     std::make_shared<handler_registry>();
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> connections{0};
+  std::shared_ptr<tls_context> tls;
 
   /// Sleeps up to `d`, waking early when stopping.
   void nap(std::chrono::milliseconds d) {
@@ -171,6 +190,7 @@ remote_worker::remote_worker(remote_worker_config cfg)
   : impl_(std::make_unique<impl>()) {
   if (cfg.id.empty())
     cfg.id = "worker-" + default_peer_name();
+  impl_->tls = client_tls(cfg.tls);
   impl_->cfg = std::move(cfg);
   impl_->sys = network_system(impl_->sys_cfg);
 }
@@ -200,8 +220,8 @@ void remote_worker::run() {
   auto backoff = cfg.reconnect_min;
   bool warned = false;
   while (!d.stopping) {
-    auto up =
-      connect_uplink(*d.sys, cfg.host, cfg.port, "worker", cfg.id, cfg.token);
+    auto up = connect_uplink(*d.sys, cfg.host, cfg.port, "worker", cfg.id,
+                             cfg.token, d.tls);
     if (!up) {
       if (!warned)
         log()->warn("cannot reach the scheduler at {}:{} ({}); retrying",

@@ -172,7 +172,10 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
       gateway_config gc;
       gc.host = endpoint->first;
       gc.port = endpoint->second;
-      gc.token = cfg.token;
+      gc.access.add(cfg.token, access_role::operator_);
+      gc.access.add(cfg.worker_token, access_role::worker);
+      gc.access.add(cfg.viewer_token, access_role::viewer);
+      gc.tls = cfg.tls;
       gc.limits = cfg.net;
       std::tie(d.gateway, d.port) = spawn_gateway(*d.sys, d.sched, gc);
     }

@@ -11,8 +11,10 @@
 //   w.register_builtin_handlers();
 //   w.run();                      // until stop(); reconnects with backoff
 //
-// Both speak messages/wire.hpp over TCP (caf::io brokers). A wrong token is
-// `jamjet::error(access_denied)`; an unreachable node is `unavailable`.
+// Both speak messages/wire.hpp over TCP (caf::io brokers), in TLS when
+// asked. A wrong token, a role that may not, or a certificate that does not
+// verify is `jamjet::error(access_denied)`; an unreachable node is
+// `unavailable`.
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +29,7 @@
 #include "jamjet/core/handler.hpp"
 #include "jamjet/messages/error.hpp"
 #include "jamjet/support/export.hpp"
+#include "jamjet/support/tls_config.hpp"
 
 namespace jamjet {
 JAMJET_API_BEGIN
@@ -39,9 +42,12 @@ std::pair<std::string, uint16_t> parse_endpoint(const std::string& text,
 /// (use several clients for concurrency).
 class remote_client {
  public:
-  /// Connects and says hello; throws when refused or unreachable.
+  /// Connects and says hello; throws when refused or unreachable. With
+  /// `tls.enabled`, inside TLS: the node's certificate must chain to
+  /// `tls.ca_file` (or the system's trusted certificates) and carry `host`;
+  /// `tls.cert_file`/`key_file` present a client certificate.
   remote_client(const std::string& host, uint16_t port,
-                const std::string& token = {});
+                const std::string& token = {}, const tls_config& tls = {});
   ~remote_client();
 
   remote_client(const remote_client&) = delete;
@@ -94,6 +100,8 @@ struct remote_worker_config {
   /// On `stop()`: how long running handlers may take before they are
   /// abandoned (their leases are then reclaimed by the scheduler).
   std::chrono::milliseconds grace{30000};
+  /// TLS to the node, as for `remote_client`.
+  tls_config tls{};
 };
 
 /// A worker process's connection to a scheduler node.

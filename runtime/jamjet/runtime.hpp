@@ -30,6 +30,7 @@
 #include "jamjet/messages/net_limits.hpp"
 #include "jamjet/store/store.hpp"
 #include "jamjet/support/export.hpp"
+#include "jamjet/support/tls_config.hpp"
 
 namespace jamjet {
 JAMJET_API_BEGIN
@@ -57,8 +58,16 @@ struct runtime_config {
   /// one; see `port()`); empty: no network. With `worker_slots = 0` the
   /// runtime is a scheduler only.
   std::string listen;
-  /// Token remote peers must present (empty: none).
+  /// Tokens remote peers present, by role (messages/access.hpp): `token`
+  /// may do everything (operator); `worker_token` only take and settle
+  /// work; `viewer_token` only read. All empty: no token at all.
   std::string token;
+  std::string worker_token;
+  std::string viewer_token;
+  /// TLS for remote peers (`tls.enabled`, a certificate and its key; with
+  /// `tls.ca_file`, client certificates whose subject OU names a role
+  /// authenticate as that role).
+  tls_config tls{};
   /// What remote peers may ask of the node: connections in total and per
   /// address, frame deadlines, buffered bytes, failed authentications
   /// (messages/net_limits.hpp; README.md, "Limits").

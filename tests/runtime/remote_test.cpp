@@ -281,27 +281,3 @@ TEST_CASE("a client waiting on a node that goes away gets an error",
   sched.reset(); // the node shuts down with the execution running
   CHECK_THROWS_AS(waiting.get(), jamjet::error);
 }
-
-TEST_CASE("a frame reader cuts frames and refuses bad lengths", "[remote]") {
-  auto frame = encode_frame(wire_msg{wire_cancel{"item-1"}});
-  frame_reader reader;
-  std::optional<wire_msg> msg;
-  std::vector<char> prefix(frame.begin(), frame.begin() + 4);
-  std::vector<char> payload(frame.begin() + 4, frame.end());
-  auto next = reader.feed(prefix, 1024, msg);
-  REQUIRE(next);
-  CHECK(*next == payload.size());
-  CHECK_FALSE(msg);
-  next = reader.feed(payload, 1024, msg);
-  REQUIRE(next);
-  CHECK(*next == frame_reader::prefix_size);
-  REQUIRE(msg);
-  CHECK(caf::get<wire_cancel>(*msg).item_id == "item-1");
-  // Over the limit, or empty: refused.
-  CHECK_FALSE(frame_reader{}.feed(prefix, payload.size() - 1, msg));
-  CHECK_FALSE(frame_reader{}.feed(std::vector<char>(4, 0), 1024, msg));
-  // A payload that does not decode.
-  frame_reader bad;
-  REQUIRE(bad.feed(prefix, 1024, msg));
-  CHECK_FALSE(bad.feed(std::vector<char>(payload.size(), '\xc8'), 1024, msg));
-}

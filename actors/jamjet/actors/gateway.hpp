@@ -3,9 +3,15 @@
 // gateway: the scheduler node's door to workers and clients in other
 // processes (`jamjet serve`), a caf::io broker speaking messages/wire.hpp.
 //
-// Per connection, first frame: `wire_hello` (version, token, role). The
-// token is compared in constant time; a wrong one gets `wire_refused` and
-// the connection is closed. Then:
+// Per connection (inside a TLS session when the node has TLS: OpenSSL over
+// memory buffers, support/tls.hpp), first frame: `wire_hello` (version,
+// token, role). The token is compared in constant time against the
+// node's access list; a wrong one gets `wire_refused` and the connection
+// is closed. The token (or a verified client certificate's subject OU)
+// gives the peer its access role: a worker connection needs `work`
+// (worker, operator), a client connection `read` (viewer, operator), and
+// each client request what `need_of` says, else it is refused with
+// `access_denied`. Then:
 //   worker: `wire_join` makes a link actor standing for the remote worker
 //           (a `worker_actor` the dispatcher leases to and monitors);
 //           `node_result` and `wire_heartbeat` go to the dispatcher; work
@@ -36,8 +42,10 @@
 #include <caf/fwd.hpp>
 
 #include "jamjet/actors/scheduler.hpp"
+#include "jamjet/messages/access.hpp"
 #include "jamjet/messages/net_limits.hpp"
 #include "jamjet/messages/wire.hpp"
+#include "jamjet/support/tls_config.hpp"
 
 namespace jamjet {
 
@@ -47,8 +55,14 @@ struct gateway_config {
   std::string host = "127.0.0.1";
   /// 0: any free port.
   uint16_t port = 0;
-  /// Required of every peer when not empty.
-  std::string token;
+  /// The tokens peers authenticate with, each with its role
+  /// (messages/access.hpp); empty: every peer is an operator (`--insecure`,
+  /// loopback only).
+  access_list access;
+  /// TLS for every connection (support/tls_config.hpp); with a CA, a
+  /// verified client certificate whose subject OU names a role
+  /// authenticates as that role without a token.
+  tls_config tls;
   uint32_t max_frame = default_max_frame;
   net_limits limits;
 };

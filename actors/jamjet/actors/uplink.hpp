@@ -27,6 +27,10 @@
 #include "jamjet/messages/client_protocol.hpp"
 
 namespace jamjet {
+class tls_context;
+} // namespace jamjet
+
+namespace jamjet {
 
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using welcome_atom = caf::atom_constant<caf::atom("welcome")>;
@@ -38,13 +42,14 @@ std::unique_ptr<caf::actor_system> network_system(system_config& cfg);
 /// "HOST-PID": how a peer names itself by default.
 std::string default_peer_name();
 
-/// Connects an uplink as `role` ("client" or "worker") and sends the hello;
-/// an error when the node cannot be reached.
-caf::expected<caf::actor> connect_uplink(caf::actor_system& sys,
-                                         const std::string& host, uint16_t port,
-                                         const std::string& role,
-                                         const std::string& name,
-                                         const std::string& token);
+/// Connects an uplink as `role` ("client" or "worker") and sends the hello
+/// (inside a TLS session when `tls` is set: the node's certificate is
+/// verified, its name against `host`); an error when the node cannot be
+/// reached.
+caf::expected<caf::actor>
+connect_uplink(caf::actor_system& sys, const std::string& host, uint16_t port,
+               const std::string& role, const std::string& name,
+               const std::string& token, std::shared_ptr<tls_context> tls = {});
 
 /// Waits (up to 10 s) for the node's welcome; throws its refusal
 /// (`access_denied`) or `unavailable`.

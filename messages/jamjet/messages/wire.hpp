@@ -103,21 +103,31 @@ caf::expected<wire_msg> decode_payload(const char* data, size_t size);
 /// Reads a frame's 4-byte length prefix.
 uint32_t frame_length(const char* prefix);
 
-/// Cuts a byte stream into frames. The stream hands over exactly the
-/// number of bytes last asked for (a caf::io `receive_policy::exactly`).
-class frame_reader {
+/// Cuts a byte stream, arriving in chunks of any size, into frames. Its
+/// memory grows with the bytes that arrived, never with the length a frame
+/// announces; what a large frame took is given back once it is cut.
+class frame_splitter {
  public:
-  /// How many bytes to ask for first: a length prefix.
+  /// Bytes of a frame's length prefix.
   static constexpr size_t prefix_size = 4;
 
-  /// Takes the bytes asked for. Returns how many to ask for next, or an
-  /// error (a length of 0 or over `limit`, a payload that does not decode)
-  /// after which the stream is unusable. Sets `msg` when a frame is whole.
-  caf::expected<size_t> feed(const std::vector<char>& bytes, uint32_t limit,
-                             std::optional<wire_msg>& msg);
+  /// Takes bytes that arrived.
+  void append(const char* data, size_t n);
+
+  /// The next whole frame, none when more bytes are needed, or an error (a
+  /// length of 0 or over `limit`, a payload that does not decode) after
+  /// which the stream is unusable. `limit` may change between frames.
+  caf::expected<std::optional<wire_msg>> next(uint32_t limit);
+
+  /// Bytes taken and not yet cut into frames.
+  size_t buffered() const noexcept { return buf_.size() - pos_; }
 
  private:
-  bool at_prefix_ = true;
+  /// Drops the bytes already cut.
+  void compact();
+
+  std::vector<char> buf_;
+  size_t pos_ = 0;
 };
 
 template <class Inspector>
