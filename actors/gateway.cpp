@@ -213,6 +213,8 @@ struct peer {
   std::string addr;
   /// The TLS session, on a node with TLS.
   std::unique_ptr<tls_session> tls;
+  /// Bytes came through the TLS session already.
+  bool tls_started = false;
   /// Plain text received and not yet a whole frame; grows only with it.
   frame_splitter frames_in;
   /// Frames read so far; names the frame a deadline is for.
@@ -894,12 +896,21 @@ void on_data(gateway_ptr self, connection_handle hdl,
     return;
   auto& p = i->second;
   if (!p.tls) {
+    if (p.frames == 0 && p.frames_in.buffered() == 0 && !bytes.empty() &&
+        looks_like_tls(static_cast<unsigned char>(bytes[0]))) {
+      // A TLS handshake to a plain node: a refusal it can read (its peer
+      // sees plain text where a TLS record was due, and says so).
+      send_msg(self, hdl,
+               wire_refused{"this node does not speak TLS: connect without "
+                            "--tls, --tls-ca and --tls-cert"});
+      drop(self, hdl, "a peer spoke TLS to a node without TLS", true);
+      return;
+    }
     on_plain(self, hdl, bytes.data(), bytes.size());
     return;
   }
-  if (!p.tls->established() && p.frames == 0 && !bytes.empty() &&
-      !looks_like_tls(static_cast<unsigned char>(bytes[0])) &&
-      p.frames_in.buffered() == 0) {
+  if (!p.tls_started && !bytes.empty() &&
+      !looks_like_tls(static_cast<unsigned char>(bytes[0]))) {
     // A peer speaking plain text to a TLS node: tell it so, in plain text.
     auto why = std::string{"this node speaks TLS: connect with --tls-ca "
                            "(or --tls)"};
@@ -909,6 +920,7 @@ void on_data(gateway_ptr self, connection_handle hdl,
     drop(self, hdl, "a peer spoke plain text to a TLS node", true);
     return;
   }
+  p.tls_started = true;
   std::vector<char> plain;
   bool ok = p.tls->receive(bytes.data(), bytes.size(), plain);
   flush_tls(self, hdl, *p.tls);

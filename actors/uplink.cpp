@@ -24,6 +24,8 @@ struct uplink_state {
   connection_handle hdl;
   /// With TLS: the session the frames travel in.
   std::unique_ptr<tls_session> tls;
+  /// Bytes came through the TLS session already.
+  bool tls_started = false;
   frame_splitter frames_in;
   bool welcomed = false;
   /// Set when the node refused the hello.
@@ -144,7 +146,7 @@ void on_bytes(uplink_ptr self, const std::vector<char>& bytes) {
     on_plain(self, bytes.data(), bytes.size());
     return;
   }
-  if (!st.tls->established() && !bytes.empty() &&
+  if (!st.tls_started && !bytes.empty() &&
       !looks_like_tls(static_cast<unsigned char>(bytes[0]))) {
     // A node without TLS answers the ClientHello in plain text (with a
     // refusal of the frame it took it for).
@@ -155,6 +157,7 @@ void on_bytes(uplink_ptr self, const std::vector<char>& bytes) {
                         "and --tls-key)"));
     return;
   }
+  st.tls_started = true;
   std::vector<char> plain;
   bool ok = st.tls->receive(bytes.data(), bytes.size(), plain);
   flush_tls(self);

@@ -58,6 +58,11 @@ std::string read_token_file(const std::string& path) {
                            "readable by its owner only (chmod 600 '" +
                            path + "')"};
   }
+  if (st.st_uid != ::geteuid())
+    throw token_file_error{
+      "token file '" + path + "' is owned by uid " + std::to_string(st.st_uid) +
+      ", not by this user (uid " + std::to_string(::geteuid()) +
+      "): its owner could change it; use a token file of your own"};
   std::string text;
   char buf[4096];
   for (;;) {

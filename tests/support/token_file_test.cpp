@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jamjet/support/token_file.hpp"
 #include "testing/temp_dir.hpp"
@@ -60,4 +61,20 @@ TEST_CASE("an empty or missing token file is refused", "[token_file]") {
   ::chmod(empty.c_str(), 0600);
   CHECK_THROWS_WITH(read_token_file(empty), Catch::Contains("is empty"));
   CHECK_THROWS_AS(read_token_file(dir.path + "/none"), token_file_error);
+}
+
+TEST_CASE("a token file owned by another user is refused", "[token_file]") {
+  temp_dir dir;
+  auto path = dir.write("t", "secret\n");
+  ::chmod(path.c_str(), 0600);
+  auto other = ::geteuid() == 65534 ? 65533 : 65534;
+  if (::chown(path.c_str(), static_cast<uid_t>(other),
+              static_cast<gid_t>(-1)) != 0) {
+    WARN("cannot give a file away without root: not checked here");
+    return;
+  }
+  CHECK_THROWS_WITH(
+    read_token_file(path),
+    Catch::Contains("is owned by uid " + std::to_string(other)));
+  CHECK_THROWS_AS(ensure_token_file(path), token_file_error);
 }

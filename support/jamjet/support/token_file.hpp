@@ -17,7 +17,8 @@ class token_file_error : public std::runtime_error {
 
 /// The token in the file at `path`, without surrounding whitespace.
 /// Throws `token_file_error` when the file cannot be read, is not a regular
-/// file, may be read by group or others (any of mode 077), or is empty.
+/// file, is owned by another user, may be read by group or others (any of
+/// mode 077), or is empty.
 std::string read_token_file(const std::string& path);
 
 /// `n` random bytes from /dev/urandom as lower-case hex.
