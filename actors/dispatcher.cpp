@@ -387,6 +387,13 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
       if (delayed_any)
         arm_timer(self);
     },
+    [=](workers_atom) {
+      std::vector<worker_summary> all;
+      for (auto& w : self->state.workers)
+        all.push_back(
+          worker_summary{w.id, w.queues, w.slots, w.busy, w.handle.address()});
+      return all;
+    },
     [=](tick_atom, uint64_t generation) {
       auto& s = self->state;
       if (!s.timer.fire(generation))

@@ -133,12 +133,16 @@ int serve_command(const serve_options& opts) {
   auto token = serve_token(opts, host);
   block_stop_signals();
   auto rt = make_runtime(opts.run, opts.listen, token);
+  access_list access;
+  access.add(token, access_role::operator_);
+  auto api = start_http_api(opts, *rt, access);
   auto resumed = rt->resume();
-  std::cout << nlohmann::json{{"listening",
-                               host + ":" + std::to_string(rt->port())},
-                              {"resumed", resumed.size()}}
-                 .dump()
-            << std::endl;
+  nlohmann::json ready{{"listening", host + ":" + std::to_string(rt->port())},
+                       {"resumed", resumed.size()}};
+  if (api)
+    ready["http"] = opts.http.substr(0, opts.http.rfind(':') + 1) +
+                    std::to_string(api->port());
+  std::cout << ready.dump() << std::endl;
   spdlog::info("scheduler node listening on {}:{} (store {}); stop with "
                "SIGINT or SIGTERM",
                host, rt->port(), opts.run.store.db);
@@ -146,6 +150,7 @@ int serve_command(const serve_options& opts) {
   spdlog::info("signal {}: shutting down; running executions resume at the "
                "next start",
                sig);
+  api.reset();
   rt->shutdown();
   return exit_completed;
 }
