@@ -338,7 +338,7 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
       auto& s = self->state;
       if (auto known = s.find_worker(handle.address())) {
         // Joining again changes the offer; 0 slots drains the worker.
-        log()->info("worker '{}' now offers {} slots", id, slots);
+        log()->debug("worker '{}' now offers {} slots", id, slots);
         known->queues = std::move(queues);
         known->slots = slots;
         feed(self, *known);
