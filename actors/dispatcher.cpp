@@ -338,7 +338,7 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
       auto& s = self->state;
       if (auto known = s.find_worker(handle.address())) {
         // Joining again changes the offer; 0 slots drains the worker.
-        log()->info("worker '{}' now offers {} slots", id, slots);
+        log()->debug("worker '{}' now offers {} slots", id, slots);
         known->queues = std::move(queues);
         known->slots = slots;
         feed(self, *known);
@@ -386,6 +386,13 @@ dispatcher_actor::behavior_type dispatcher_impl(dispatcher_ptr self,
       }
       if (delayed_any)
         arm_timer(self);
+    },
+    [=](workers_atom) {
+      std::vector<worker_summary> all;
+      for (auto& w : self->state.workers)
+        all.push_back(
+          worker_summary{w.id, w.queues, w.slots, w.busy, w.handle.address()});
+      return all;
     },
     [=](tick_atom, uint64_t generation) {
       auto& s = self->state;

@@ -7,6 +7,17 @@
 
 namespace jamjet::cli {
 
+namespace {
+
+void add_serve_http_option(CLI::App* serve, serve_options& opts) {
+  serve->add_option("--http", opts.http,
+                    "HOST:PORT to serve JamJet's HTTP API on as well (JamJet's "
+                    "port is 7700; port 0: any free one), with the same "
+                    "token; see docs/http-api.md");
+}
+
+} // namespace
+
 void add_serve_command(cli_app& cli) {
   auto opts = std::make_shared<serve_options>();
   auto serve = cli.app.add_subcommand(
@@ -72,6 +83,7 @@ void add_serve_command(cli_app& cli) {
                "Refuse peers without a client certificate signed by "
                "--tls-ca")
     ->needs(ca);
+  add_serve_http_option(serve, *opts);
   add_log_level(serve, cli.log_level);
   cli.bind(serve, [opts] { return serve_command(*opts); });
 }

@@ -153,12 +153,18 @@ int serve_command(const serve_options& opts) {
     cfg.viewer_token = viewer_token;
     cfg.tls = tls;
   });
+  access_list access;
+  access.add(token, access_role::operator_);
+  access.add(worker_token, access_role::worker);
+  access.add(viewer_token, access_role::viewer);
+  auto api = start_http_api(opts, *rt, access);
   auto resumed = rt->resume();
-  std::cout << nlohmann::json{{"listening",
-                               host + ":" + std::to_string(rt->port())},
-                              {"resumed", resumed.size()}}
-                 .dump()
-            << std::endl;
+  nlohmann::json ready{{"listening", host + ":" + std::to_string(rt->port())},
+                       {"resumed", resumed.size()}};
+  if (api)
+    ready["http"] = opts.http.substr(0, opts.http.rfind(':') + 1) +
+                    std::to_string(api->port());
+  std::cout << ready.dump() << std::endl;
   spdlog::info("scheduler node listening on {}:{}{} (store {}); stop with "
                "SIGINT or SIGTERM",
                host, rt->port(), tls.enabled ? " with TLS" : "",
@@ -167,6 +173,7 @@ int serve_command(const serve_options& opts) {
   spdlog::info("signal {}: shutting down; running executions resume at the "
                "next start",
                sig);
+  api.reset();
   rt->shutdown();
   return exit_completed;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "jamjet/http/server.hpp"
 #include "jamjet/support/tls_config.hpp"
 
 namespace jamjet::cli {
@@ -23,6 +24,7 @@ struct serve_options {
   std::string viewer_token_file; // --viewer-token-file
   /// --tls-cert, --tls-key, --tls-ca, --tls-require-client-cert.
   tls_config tls;
+  std::string http; // --http HOST:PORT: also serve JamJet's HTTP API
 };
 
 /// Options of `jamjet worker`.
@@ -58,6 +60,13 @@ std::string peer_token(const std::string& token, const std::string& token_file);
 
 /// `jamjet serve`: a scheduler node until SIGINT or SIGTERM.
 int serve_command(const serve_options& opts);
+
+/// `serve --http`: JamJet's HTTP API on `opts.http` for `rt`, to the peers
+/// of `access` (empty: everyone, only on a loopback address); null without
+/// --http (cli/serve_http.cpp).
+std::unique_ptr<http::http_server> start_http_api(const serve_options& opts,
+                                                  runtime& rt,
+                                                  const access_list& access);
 
 /// `jamjet worker`: a worker process until SIGINT or SIGTERM (drains).
 int worker_command(const worker_options& opts);

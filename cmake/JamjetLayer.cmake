@@ -1,14 +1,15 @@
 # jamjet_layer(NAME SOURCES ... [DEPENDS layer ...] [PUBLIC_LIBS ...]
-#              [PRIVATE_LIBS ...] [PUBLIC_HEADERS ...])
+#              [PRIVATE_LIBS ...] [PUBLIC_HEADERS ...] [NOT_PACKAGED])
 #
 # One layer of the library: a static library `jamjet_<NAME>` whose include
 # root is the layer's folder (headers under `<folder>/jamjet/...`). A layer
 # sees only its own headers and those of the layers it DEPENDS on, so an
 # include against the direction of the layering does not compile.
 # PUBLIC_HEADERS (paths relative to the folder) are the headers reachable
-# from the public API; only they are installed.
+# from the public API; only they are installed. A NOT_PACKAGED layer (http)
+# stays out of the installed libjamjet: it is linked into the command.
 function(jamjet_layer name)
-  cmake_parse_arguments(L "" ""
+  cmake_parse_arguments(L "NOT_PACKAGED" ""
     "SOURCES;DEPENDS;PUBLIC_LIBS;PRIVATE_LIBS;PUBLIC_HEADERS" ${ARGN})
   set(target jamjet_${name})
   add_library(${target} STATIC ${L_SOURCES})
@@ -31,5 +32,7 @@ function(jamjet_layer name)
     install(FILES ${h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${dir}
             COMPONENT dev)
   endforeach()
-  set_property(GLOBAL APPEND PROPERTY JAMJET_LAYERS ${target})
+  if(NOT L_NOT_PACKAGED)
+    set_property(GLOBAL APPEND PROPERTY JAMJET_LAYERS ${target})
+  endif()
 endfunction()

@@ -15,6 +15,7 @@
 #include "jamjet/core/workflow_registry.hpp"
 #include "jamjet/messages/json_limits.hpp"
 #include "jamjet/remote.hpp"
+#include "jamjet/runtime_parts.hpp"
 #include "jamjet/store/memory_store.hpp"
 
 namespace jamjet {
@@ -100,6 +101,8 @@ struct runtime::impl {
   workflow_registry workflows;
   /// Set once by `shutdown`; read without the lock by `check_running`.
   std::atomic<bool> stopped{false};
+  /// What `internal_parts` hands the layers above.
+  parts exposed;
 
   graph_ptr find_graph(const std::string& id,
                        const std::string& version) const {
@@ -168,6 +171,7 @@ runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>()) {
     d.workflows =
       ask<workflow_registry>(*d.sys, d.sched.supervisor, workflows_atom::value);
     d.resumed = std::move(report.resumed);
+    d.exposed = parts{d.sys.get(), d.sched};
     if (endpoint) {
       gateway_config gc;
       gc.host = endpoint->first;
@@ -389,6 +393,10 @@ void runtime::decide(const std::string& execution_id,
                     execution_id, req);
 }
 
+const runtime::parts& runtime::internal_parts() const {
+  return impl_->exposed;
+}
+
 uint16_t runtime::port() const noexcept {
   return impl_->port;
 }
@@ -411,6 +419,7 @@ void runtime::shutdown() {
     caf::anon_send_exit(d.worker, caf::exit_reason::user_shutdown);
   d.worker = nullptr;
   d.sched = scheduler{};
+  d.exposed = parts{};
   // The actor system's destructor waits for every actor to finish.
   d.sys.reset();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the layering of the source tree (docs/architecture.md).
 
-    support -> messages -> core -> store -> actors -> runtime -> cli
+    support -> messages -> core -> store -> actors -> runtime -> http -> cli
 
 A file may include headers of its own layer and of the layers before it,
 never of a later one. Headers of a layer are included as
@@ -18,7 +18,8 @@ import os
 import re
 import sys
 
-LAYERS = ["support", "messages", "core", "store", "actors", "runtime", "cli"]
+LAYERS = ["support", "messages", "core", "store", "actors", "runtime", "http",
+          "cli"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]', re.M)
 # Generated into the build tree by runtime/CMakeLists.txt.
@@ -58,7 +59,7 @@ def includes(path):
 
 def check_direction(root, problems):
     old_roots = ("runtime/", "messages/", "actors/", "core/", "store/",
-                 "support/", "cli/")
+                 "support/", "http/", "cli/")
     for layer in LAYERS:
         for path in sources(root, layer):
             rel = os.path.relpath(path, root)

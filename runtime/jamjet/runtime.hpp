@@ -210,6 +210,12 @@ class runtime {
   /// Stops every actor and waits for them; idempotent.
   void shutdown();
 
+  /// The actor system and scheduler actors, for the layers built on the
+  /// runtime (the HTTP server of http/). Defined in
+  /// "jamjet/runtime_parts.hpp", which is not installed: not a stable API.
+  struct parts;
+  const parts& internal_parts() const;
+
  private:
   /// A decision on an approval node; `state_patch` is JSON text or empty.
   void decide(const std::string& execution_id, const std::string& node_id,

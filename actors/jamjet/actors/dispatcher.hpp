@@ -12,6 +12,8 @@
 //   node_result                         a worker's result for a lease
 //   (heartbeat, item_id, fence)         a lease is still in use
 //   (tick, generation)                  (to itself) delayed items are due
+//   (workers) -> [worker_summary]       the workers joined now, in join
+//                                       order (GET /workers)
 //   (recover, items)                    open items found in the store after
 //                                       a restart: ready ones are queued,
 //                                       leased ones get one lease period for
@@ -31,7 +33,9 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "jamjet/actors/backend.hpp"
@@ -40,15 +44,37 @@
 
 namespace jamjet {
 
+/// Ask for the workers joined to a dispatcher.
+using workers_atom = caf::atom_constant<caf::atom("workers")>;
+
+/// A worker as the dispatcher sees it.
+struct worker_summary {
+  std::string id;
+  std::vector<std::string> queues;
+  /// Leases it may hold at once, and holds now.
+  uint32_t slots = 0;
+  uint32_t busy = 0;
+  /// The actor standing for it (a local worker, a gateway link, an HTTP
+  /// worker), so the caller can tell which are its own.
+  caf::actor_addr address;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_summary& x) {
+  return f(caf::meta::type_name("worker_summary"), x.id, x.queues, x.slots,
+           x.busy, x.address);
+}
+
 /// The dispatcher's interface.
-using dispatcher_actor =
-  caf::typed_actor<caf::reacts_to<published_items>,
-                   caf::reacts_to<join_atom, worker_actor, std::string,
-                                  std::vector<std::string>, uint32_t>,
-                   caf::reacts_to<node_result>,
-                   caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
-                   caf::reacts_to<tick_atom, uint64_t>,
-                   caf::reacts_to<recover_atom, std::vector<work_item>>>;
+using dispatcher_actor = caf::typed_actor<
+  caf::reacts_to<published_items>,
+  caf::reacts_to<join_atom, worker_actor, std::string, std::vector<std::string>,
+                 uint32_t>,
+  caf::reacts_to<node_result>,
+  caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<recover_atom, std::vector<work_item>>,
+  caf::replies_to<workers_atom>::with<std::vector<worker_summary>>>;
 
 /// How the dispatcher leases.
 struct dispatcher_config {
