@@ -59,10 +59,11 @@ TEST_CASE("serve with TLS and role tokens, through the CLI",
   auto db = dir.path + "/s.db";
   auto worker_tokens = dir.path + "/worker.token";
   auto viewer_tokens = dir.path + "/viewer.token";
+  auto http_port = std::to_string(free_port());
   background serve{{"serve", "--db", db, "--listen", endpoint, "--tls-cert",
                     certs().node_cert, "--tls-key", certs().node_key,
                     "--worker-token-file", worker_tokens, "--viewer-token-file",
-                    viewer_tokens}};
+                    viewer_tokens, "--http", "127.0.0.1:" + http_port}};
   args tls{"--tls-ca", certs().ca};
   args op = args{"--connect", endpoint, "--token-file", db + ".token"} + tls;
   wait_for_node(op);
@@ -94,6 +95,29 @@ TEST_CASE("serve with TLS and role tokens, through the CLI",
     args{"status", "--connect", endpoint, "--token-file", worker_tokens} + tls);
   CHECK(as_client.exit_code != 0);
   CHECK(contains(as_client.err, "a worker token may only take and settle"));
+
+  // The HTTP API speaks HTTPS with the same certificate and tokens.
+  const char* https_call = R"(
+import ssl, sys, urllib.request, urllib.error
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+req = urllib.request.Request("https://localhost:" + sys.argv[2] + sys.argv[3],
+    headers={"Authorization": "Bearer " + open(sys.argv[4]).read().strip()},
+    method=sys.argv[5])
+try:
+    r = urllib.request.urlopen(req, context=ctx, timeout=10)
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+)";
+  auto listed = jamjet::testing::python(
+    https_call, {certs().ca, http_port, "/executions", viewer_tokens, "GET"});
+  INFO(listed.err);
+  CHECK(contains(listed.out, "200 "));
+  CHECK(contains(listed.out, "completed"));
+  auto cancel = jamjet::testing::python(
+    https_call,
+    {certs().ca, http_port, "/executions/x/cancel", viewer_tokens, "POST"});
+  CHECK(contains(cancel.out, "403 "));
 
   // Without --tls-ca: a plain peer is told what to do.
   auto plain =
