@@ -15,7 +15,7 @@ fi
 build=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_ir fuzz_event_json fuzz_condition fuzz_wire"
+targets="fuzz_ir fuzz_event_json fuzz_condition fuzz_wire fuzz_http"
 # Largest input per target: IR documents are larger than the rest.
 max_len() {
   case $1 in
@@ -23,6 +23,7 @@ max_len() {
     fuzz_event_json) echo 8192 ;;
     fuzz_condition) echo 512 ;;
     fuzz_wire) echo 4096 ;;
+    fuzz_http) echo 8192 ;;
   esac
 }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
