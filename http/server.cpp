@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -433,6 +434,54 @@ struct http_server::impl {
     reply(res, 200, json{{"workers", std::move(all)}});
   }
 
+  /// Prometheus text: what the node knows without instrumenting the
+  /// scheduler (docs/http-api.md, "Metrics").
+  void metrics(const httplib::Request&, httplib::Response& res) {
+    auto records = ask<std::vector<execution_record>>(
+      *sys, sched.backend, ask_timeout, record_atom::value);
+    auto dead = ask<std::vector<dead_letter>>(*sys, sched.backend, ask_timeout,
+                                              dlq_atom::value);
+    auto views = ask<std::vector<worker_view>>(*sys, hub, ask_timeout,
+                                               workers_atom::value);
+    std::map<std::string, uint64_t> by_status{
+      {"running", 0}, {"completed", 0}, {"failed", 0}, {"cancelled", 0}};
+    for (auto& r : records)
+      ++by_status[to_string(r.status)];
+    std::map<std::string, uint64_t> workers{{"http", 0}, {"native", 0}};
+    uint64_t leases = 0;
+    uint64_t waiting = 0;
+    for (auto& v : views) {
+      ++workers[v.transport];
+      leases += v.summary.busy;
+      waiting += v.waiting;
+    }
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help) {
+      out += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name +
+             " " + type + "\n";
+    };
+    family("jamjet_executions", "gauge", "Executions in the store by status.");
+    for (auto& [status, n] : by_status)
+      out += "jamjet_executions{status=\"" + status + "\"} " +
+             std::to_string(n) + "\n";
+    family("jamjet_dead_letters", "gauge",
+           "Work items in the dead-letter "
+           "queue.");
+    out += "jamjet_dead_letters " + std::to_string(dead.size()) + "\n";
+    family("jamjet_workers", "gauge", "Workers joined, by transport.");
+    for (auto& [transport, n] : workers)
+      out += "jamjet_workers{transport=\"" + transport + "\"} " +
+             std::to_string(n) + "\n";
+    family("jamjet_leases_in_flight", "gauge",
+           "Work items leased to workers and not yet settled.");
+    out += "jamjet_leases_in_flight " + std::to_string(leases) + "\n";
+    family("jamjet_http_claims_waiting", "gauge",
+           "HTTP claims waiting for a work item.");
+    out += "jamjet_http_claims_waiting " + std::to_string(waiting) + "\n";
+    res.status = 200;
+    res.set_content(out, "text/plain; version=0.0.4");
+  }
+
   // -- the worker protocol ----------------------------------------------------
 
   void claim(const httplib::Request& req, httplib::Response& res) {
@@ -613,6 +662,7 @@ struct http_server::impl {
     s.Post("/executions/" + id + "/external-event",
            wrap(&impl::external_event));
     s.Get("/workers", wrap(&impl::list_workers));
+    s.Get("/metrics", wrap(&impl::metrics));
     s.Post("/work-items/claim", wrap(&impl::claim));
     // Item ids are "EXECUTION/NODE": the id is everything up to the verb.
     s.Post("/work-items/(.+)/complete",

@@ -349,3 +349,25 @@ TEST_CASE("http: executions are listed newest first, filtered and paged") {
   CHECK(n.get("/executions?limit=1").body["executions"].size() == 1);
   CHECK(n.get("/executions?offset=2").body["executions"].empty());
 }
+
+TEST_CASE("http: GET /metrics counts executions, workers and leases in "
+          "Prometheus text") {
+  http_node n;
+  auto exec = n.start(python_workflow());
+  auto item = claim(n, "w")["work_item"];
+  httplib::Client c{"127.0.0.1", n.srv->port()};
+  auto r = c.Get("/metrics", {{"Authorization", "Bearer " + viewer_token}});
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
+  auto& text = r->body;
+  CHECK(text.find("# TYPE jamjet_executions gauge") != std::string::npos);
+  CHECK(text.find("jamjet_executions{status=\"running\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("jamjet_workers{transport=\"http\"} 1") != std::string::npos);
+  CHECK(text.find("jamjet_leases_in_flight 1") != std::string::npos);
+  CHECK(text.find("jamjet_dead_letters 0") != std::string::npos);
+  CHECK(n.get("/metrics", "").status == 401);
+  (void)exec;
+  (void)item;
+}
