@@ -1,7 +1,9 @@
 #include "commands.hpp"
 
+#include <cerrno>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
 
@@ -89,6 +91,28 @@ int validate_command(const std::string& path,
   return exit_completed;
 }
 
+void require_store(const std::string& db) {
+  struct stat info {};
+  if (::stat(db.c_str(), &info) != 0 && errno == ENOENT)
+    throw error(error_code::bad_input,
+                "no store at '" + db +
+                  "': the file does not exist (`jamjet run --db " + db +
+                  "` creates one; the default is ./jamjet.db)");
+}
+
+std::string request_outcome(const std::string& kind,
+                            const request_options& opts, bool queued) {
+  nlohmann::json out{{"request", kind}, {"execution_id", opts.execution_id}};
+  if (kind == "cancel")
+    out["reason"] = opts.reason;
+  else if (kind == "signal")
+    out["key"] = opts.target;
+  else
+    out["node_id"] = opts.target;
+  out["outcome"] = queued ? "queued" : "applied";
+  return out.dump();
+}
+
 namespace {
 
 /// Opens the store `opts` name, owning it.
@@ -102,6 +126,7 @@ std::shared_ptr<store> open_store(const store_options& opts) {
 
 /// Opens an existing store for reading.
 std::shared_ptr<sqlite_store> open_reader(const std::string& db) {
+  require_store(db);
   sqlite_options so;
   so.read_only = true;
   return sqlite_store::open(db, so);
@@ -169,6 +194,7 @@ int resume_command(const run_options& opts) {
   if (opts.store.memory)
     throw error(error_code::bad_input,
                 "resume needs a durable store (--db PATH), not --memory");
+  require_store(opts.store.db);
   auto rt = make_runtime(opts);
   auto ids = rt->resume();
   spdlog::info("resuming {} execution(s)", ids.size());
@@ -246,6 +272,7 @@ int dlq_list_command(const std::string& db) {
 
 int dlq_redrive_command(const std::string& db, const std::string& item_id) {
   // Owning the store: refused while a runtime runs on it.
+  require_store(db);
   auto st = sqlite_store::open(db);
   std::optional<dead_letter> found;
   for (auto& dl : st->dead_letters())
@@ -363,11 +390,7 @@ int request_command(const std::string& kind, const request_options& opts) {
                       " by '" + waiting.user_id + "', waiting to be applied)");
   };
   sqlite_store::post_inbox(opts.db, msg, check);
-  std::cout << nlohmann::json{{"queued", kind},
-                              {"execution_id", opts.execution_id},
-                              {"target", msg.target}}
-                 .dump()
-            << "\n";
+  std::cout << request_outcome(kind, opts, true) << "\n";
   spdlog::info("a runtime that owns '{}' applies it at once; otherwise the "
                "next `jamjet resume --db {}` does",
                opts.db, opts.db);

@@ -86,6 +86,17 @@ struct request_options {
 /// stored execution, then leaves it in the store's inbox.
 int request_command(const std::string& kind, const request_options& opts);
 
+/// What a request prints, one JSON shape with `--db` and `--connect`:
+/// `{"request": KIND, "execution_id": ID, "reason"|"key"|"node_id": ...,
+/// "outcome": "queued"|"applied"}` (`queued`: left in the store's inbox for
+/// the runtime that owns it; `applied`: accepted by the scheduler node).
+std::string request_outcome(const std::string& kind,
+                            const request_options& opts, bool queued);
+
+/// Throws `bad_input` naming `db` when no file is there: commands that
+/// read or resume a store never create an empty one.
+void require_store(const std::string& db);
+
 /// `jamjet validate`: returns the exit code.
 int validate_command(const std::string& path,
                      const std::vector<std::string>& handlers);

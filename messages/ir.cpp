@@ -7,6 +7,7 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/json_limits.hpp"
+#include "jamjet/messages/json_text.hpp"
 #include "jamjet/support/enum_names.hpp"
 
 namespace jamjet {
@@ -42,38 +43,6 @@ std::string describe(const json& value) {
 [[noreturn]] void missing_field(const std::string& path, const char* expected) {
   throw error(error_code::bad_input,
               path + ": missing (expected " + expected + ")");
-}
-
-/// Line and column (both from 1) of the byte at `offset` in `text`. Columns
-/// count UTF-8 characters, as editors do.
-std::pair<size_t, size_t> line_column(const std::string& text, size_t offset) {
-  offset = std::min(offset, text.size());
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  size_t column = 1;
-  for (size_t i = line_start; i < offset; ++i) {
-    // Continuation bytes (10xxxxxx) belong to the previous character.
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
-      ++column;
-  }
-  return {line, column};
-}
-
-/// The part of a nlohmann parse error after its own position prefix.
-std::string parse_error_reason(const std::string& what) {
-  auto pos = what.find("parse error");
-  if (pos != std::string::npos) {
-    auto colon = what.find(": ", pos);
-    if (colon != std::string::npos)
-      return what.substr(colon + 2);
-  }
-  return what;
 }
 
 // -- field access -------------------------------------------------------------
@@ -352,41 +321,7 @@ workflow_ir parse_ir(const std::string& text) {
   // Before anything turns the text into a value (json_limits.hpp).
   if (auto problem = json_limit_problem(text))
     throw error(error_code::bad_input, "IR document: " + *problem);
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::out_of_range& e) {
-    // A number too large for a double (1e999): nlohmann reports no position,
-    // but names the token.
-    std::string what = e.what();
-    std::string where;
-    auto open = what.find('\'');
-    auto close = what.rfind('\'');
-    if (open != std::string::npos && close > open + 1) {
-      auto pos = text.find(what.substr(open + 1, close - open - 1));
-      if (pos != std::string::npos) {
-        auto [line, column] = line_column(text, pos);
-        where = " at line " + std::to_string(line) + ", column " +
-                std::to_string(column) + " (byte " + std::to_string(pos + 1) +
-                ")";
-      }
-    }
-    auto reason = what.find("] ");
-    throw error(
-      error_code::bad_input,
-      "number out of range" + where + ": " +
-        (reason == std::string::npos ? what : what.substr(reason + 2)));
-  } catch (const json::parse_error& e) {
-    // nlohmann's `byte` counts from 1 and names the last character read: the
-    // offending character, or the end of an offending token such as a string.
-    auto byte = e.byte;
-    auto [line, column] = line_column(text, byte > 0 ? byte - 1 : 0);
-    throw error(error_code::bad_input,
-                "malformed JSON at line " + std::to_string(line) + ", column " +
-                  std::to_string(column) + " (byte " + std::to_string(byte) +
-                  "): " + parse_error_reason(e.what()));
-  }
-  return ir_from_json(doc);
+  return ir_from_json(parse_json_located(text));
 }
 
 workflow_ir ir_from_json(const json& doc) {
