@@ -18,6 +18,7 @@
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
 #include "jamjet/support/clock.hpp"
+#include "preflight.hpp"
 
 namespace jamjet::cli {
 
@@ -39,55 +40,30 @@ parse_handler_spec(const std::string& spec) {
 
 namespace {
 
-/// Kinds handled by the CLI: the built-ins plus `--handler` ones.
-std::vector<std::string> handled_kinds(const std::vector<std::string>& specs) {
-  std::vector<std::string> kinds{"noop", "command"};
-  for (auto& spec : specs)
-    kinds.push_back(parse_handler_spec(spec).first);
-  return kinds;
-}
-
-/// "node 'x' has kind 'y'" for every node without a handler.
-std::vector<std::string> unhandled(const workflow_graph& graph,
-                                   const std::vector<std::string>& kinds) {
-  std::vector<std::string> result;
-  for (auto& node : graph.nodes())
-    if (node.spec.role == node_role::work &&
-        std::find(kinds.begin(), kinds.end(), node.kind_type) == kinds.end())
-      result.push_back("node '" + node.id + "' has kind '" + node.kind_type +
-                       "'");
-  return result;
-}
-
-std::string list(const std::vector<std::string>& lines) {
-  std::string out;
-  for (auto& l : lines)
-    out += "\n  - " + l;
-  return out;
+/// Prints `warnings` on stderr.
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (auto& w : warnings)
+    std::cerr << "warning: " << w << "\n";
 }
 
 } // namespace
 
-/// Prints `warnings()` of a workflow on stderr.
-void print_warnings(const workflow_graph& graph) {
-  for (auto& w : warnings(graph.ir()))
-    std::cerr << "warning: " << w << "\n";
-}
-
 int validate_command(const std::string& path,
-                     const std::vector<std::string>& handlers) {
-  auto graph = workflow_graph::compile(parse_ir(read_file(path)));
-  print_warnings(*graph);
-  auto missing = unhandled(*graph, handled_kinds(handlers));
-  std::cout << "workflow '" << graph->workflow_id() << "' version '"
-            << graph->version() << "' is valid: " << graph->size()
-            << " nodes\n";
-  if (!missing.empty()) {
-    std::cerr << "error: no handler for these node kinds (use --handler "
-                 "KIND=PROGRAM):"
-              << list(missing) << "\n";
+                     const std::vector<std::string>& handlers, bool strict) {
+  auto ir = parse_ir(read_file(path));
+  auto checked = check_workflow(ir, handlers, strict);
+  print_warnings(checked.warnings);
+  if (!checked.problems.empty()) {
+    std::cerr << "error: " << invalid_message(ir, checked.problems) << "\n";
     return exit_bad_input;
   }
+  std::cout << "workflow '" << ir.workflow_id << "' version '" << ir.version
+            << "' is valid: " << ir.nodes.size() << " nodes"
+            << (checked.warnings.empty()
+                  ? ""
+                  : " (" + std::to_string(checked.warnings.size()) +
+                      " warnings)")
+            << "\n";
   return exit_completed;
 }
 
@@ -164,15 +140,13 @@ std::unique_ptr<runtime> make_runtime(const run_options& opts,
 int run_command(const run_options& opts) {
   auto ir_text = read_file(opts.workflow);
   auto input = parse_input(opts.input);
-  auto graph = workflow_graph::compile(parse_ir(ir_text));
-  print_warnings(*graph);
-  auto missing = unhandled(*graph, handled_kinds(opts.handlers));
-  if (!missing.empty())
-    throw error(error_code::missing_handler,
-                "workflow '" + graph->workflow_id() +
-                  "' cannot run: no handler for these node kinds (use "
-                  "--handler KIND=PROGRAM):" +
-                  list(missing));
+  auto ir = parse_ir(ir_text);
+  auto checked = check_workflow(ir, opts.handlers, opts.strict);
+  print_warnings(checked.warnings);
+  if (!checked.problems.empty())
+    throw error(error_code::invalid_workflow,
+                invalid_message(ir, checked.problems));
+  auto graph = workflow_graph::compile(std::move(ir));
   auto rt = make_runtime(opts);
   rt->register_workflow(ir_text);
   auto id = rt->start(graph->workflow_id(), input, graph->version());

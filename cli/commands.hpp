@@ -32,6 +32,8 @@ struct run_options {
   unsigned node_timeout_secs = 300;
   /// Lease period in seconds (a lease not heartbeaten is reclaimed).
   double lease_secs = 30;
+  /// `run --strict`: the workflow's warnings are errors.
+  bool strict = false;
 };
 
 /// Splits "KIND=PROGRAM ARGS..." into the kind and argv; throws
@@ -97,8 +99,9 @@ std::string request_outcome(const std::string& kind,
 /// read or resume a store never create an empty one.
 void require_store(const std::string& db);
 
-/// `jamjet validate`: returns the exit code.
+/// `jamjet validate`: every problem `check_workflow` finds (preflight.hpp)
+/// on stderr and exit 2, or "is valid" on stdout and exit 0; never both.
 int validate_command(const std::string& path,
-                     const std::vector<std::string>& handlers);
+                     const std::vector<std::string>& handlers, bool strict);
 
 } // namespace jamjet::cli

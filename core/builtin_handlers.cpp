@@ -247,19 +247,11 @@ node_outcome command_handler(const node_context& ctx,
                                    "of strings",
                                    false);
     };
-    const json* argv_json = nullptr;
-    if (auto kind = member(ctx.node, "kind"))
-      argv_json = member(*kind, "argv");
-    if (argv_json == nullptr || !argv_json->is_array() || argv_json->empty())
+    auto kind = member(ctx.node, "kind");
+    auto argv = kind ? command_argv(*kind) : std::nullopt;
+    if (!argv)
       return bad_argv();
-    std::vector<std::string> argv;
-    argv.reserve(argv_json->size());
-    for (const auto& arg : *argv_json) {
-      if (!arg.is_string())
-        return bad_argv();
-      argv.push_back(arg.get<std::string>());
-    }
-    return run_node_process(ctx, std::move(argv), dump_json(ctx.state),
+    return run_node_process(ctx, std::move(*argv), dump_json(ctx.state),
                             default_timeout);
   });
 }
@@ -275,6 +267,41 @@ node_outcome program_handler(const node_context& ctx,
       {"node", ctx.node}, {"state", ctx.state}, {"attempt", ctx.attempt}};
     return run_node_process(ctx, argv, dump_json(input), default_timeout);
   });
+}
+
+std::optional<std::vector<std::string>> command_argv(const json& kind) {
+  auto argv_json = member(kind, "argv");
+  if (argv_json == nullptr || !argv_json->is_array() || argv_json->empty())
+    return std::nullopt;
+  std::vector<std::string> argv;
+  argv.reserve(argv_json->size());
+  for (const auto& arg : *argv_json) {
+    if (!arg.is_string())
+      return std::nullopt;
+    argv.push_back(arg.get<std::string>());
+  }
+  return argv;
+}
+
+std::vector<std::string> builtin_kind_problems(const node_def& node) {
+  std::vector<std::string> problems;
+  auto name = "node '" + node.id + "' (" + node.kind_type + ")";
+  if (node.kind_type == "command" && !command_argv(node.kind)) {
+    auto argv = member(node.kind, "argv");
+    problems.push_back(
+      name +
+      ": kind.argv must be a non-empty array of strings "
+      "(the program and its arguments, run without a "
+      "shell), " +
+      (argv ? "not " + argv->dump() : std::string{"and is missing"}));
+  }
+  if (node.kind_type == "noop") {
+    auto patch = member(node.kind, "state_patch");
+    if (patch && !patch->is_null() && !patch->is_object())
+      problems.push_back(name + ": kind.state_patch must be an object, not " +
+                         patch->dump());
+  }
+  return problems;
 }
 
 void register_builtin_handlers(handler_registry& registry,

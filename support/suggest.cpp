@@ -40,6 +40,15 @@ nearest_name(std::string_view word,
       best_distance = d;
     }
   }
+  if (best || word.size() < 4)
+    return best;
+  // A part of a longer name ('attempts' for 'max_attempts'), or a longer
+  // word around a name, is a likely slip too.
+  for (const auto& c : candidates)
+    if (c.size() >= 4 && c != word &&
+        (c.find(word) != std::string::npos ||
+         word.find(c) != std::string_view::npos))
+      return c;
   return best;
 }
 

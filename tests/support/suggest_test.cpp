@@ -28,7 +28,7 @@ TEST_CASE("the nearest name is suggested only when it is close", "[suggest]") {
     "id", "kind", "retry_policy", "node_timeout_secs", "description", "labels"};
   CHECK(nearest_name("retry_polcy", fields) == std::string{"retry_policy"});
   CHECK(nearest_name("lables", fields) == std::string{"labels"});
-  CHECK(nearest_name("node_timeout", fields) == std::nullopt); // 5 edits
+  CHECK(nearest_name("retry_count", fields) == std::nullopt); // 5 edits
   CHECK(nearest_name("zzz", fields) == std::nullopt);
   CHECK(nearest_name("", fields) == std::nullopt);
   CHECK(nearest_name("kind", fields) == std::nullopt); // itself is no hint
@@ -41,4 +41,22 @@ TEST_CASE("the nearest name is suggested only when it is close", "[suggest]") {
   // Ties go to the first candidate.
   CHECK(nearest_name("serv", commands) == std::string{"serve"});
   CHECK(nearest_name("x", {}) == std::nullopt);
+}
+
+TEST_CASE("a part of a longer name, or a name inside a longer word, is "
+          "suggested when nothing is near",
+          "[suggest]") {
+  std::vector<std::string> policy{"max_attempts", "backoff", "initial_delay",
+                                  "max_delay",    "jitter",  "retryable_on"};
+  CHECK(nearest_name("attempts", policy) == std::string{"max_attempts"});
+  std::vector<std::string> node{"id", "kind", "node_timeout_secs"};
+  CHECK(nearest_name("node_timeout", node) ==
+        std::string{"node_timeout_secs"}); // 5 edits, but a part of it
+  CHECK(nearest_name("initial_delay_secs", policy) ==
+        std::string{"initial_delay"});
+  // The edit distance goes first: 'max_delays' is one edit from 'max_delay'.
+  CHECK(nearest_name("max_delays", policy) == std::string{"max_delay"});
+  // Short words are no evidence: 'max' is in two names.
+  CHECK(nearest_name("max", policy) == std::nullopt);
+  CHECK(nearest_name("retries", policy) == std::nullopt);
 }
