@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "cli.hpp"
+#include "jamjet/support/suggest.hpp"
 
 namespace jamjet::cli {
 
@@ -12,9 +13,11 @@ const std::vector<std::string> log_levels{"trace", "debug", "info",
 } // namespace
 
 cli_app::cli_app()
-  : app{"jamjet: a durable, event-driven workflow scheduler for "
-        "JamJet IR workflows"} {
+  : app{"jamjet " JAMJET_VERSION ": a durable, event-driven workflow "
+        "scheduler for JamJet IR workflows"} {
   app.require_subcommand(1);
+  app.set_version_flag("--version", "jamjet " JAMJET_VERSION,
+                       "Print the version and exit");
   app
     .add_option("--log-level", log_level,
                 "Log level on stderr: trace, debug, info, warn, error, off")
@@ -42,6 +45,40 @@ int cli_app::run() const {
     if (*sub)
       return action();
   return exit_bad_input;
+}
+
+std::optional<std::string>
+cli_app::unknown_subcommand(const std::vector<std::string>& args) const {
+  const CLI::App* current = &app;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--log-level") {
+      ++i; // its value
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-')
+      continue; // an option (CLI11 checks it)
+    auto subs = current->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty())
+      return std::nullopt; // a positional argument of a subcommand
+    std::vector<std::string> names;
+    const CLI::App* found = nullptr;
+    for (auto* sub : subs) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == arg)
+        found = sub;
+    }
+    if (found == nullptr) {
+      auto where = current == &app ? std::string{"jamjet"}
+                                   : "jamjet " + current->get_name();
+      auto msg = "unknown command '" + arg + "' of `" + where + "`";
+      if (auto near = nearest_name(arg, names))
+        msg += "; did you mean '" + *near + "'?";
+      return msg + " (see `" + where + " --help`)";
+    }
+    current = found;
+  }
+  return std::nullopt;
 }
 
 void add_log_level(CLI::App* sub, std::string& level) {

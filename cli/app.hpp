@@ -5,6 +5,7 @@
 // app_store.cpp, app_net.cpp); main() parses and runs the chosen action.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,13 @@ struct cli_app {
   /// Makes `sub` run `action` when it is the subcommand parsed. The action
   /// owns the options it reads (CLI11 keeps references to them).
   void bind(CLI::App* sub, std::function<int()> action);
+
+  /// Says what is wrong when `args` (the command line without the program
+  /// name) names a subcommand that does not exist, suggesting the nearest
+  /// one; nothing when every subcommand named exists. CLI11 alone reports
+  /// "A subcommand is required" or "not expected", without the name.
+  std::optional<std::string>
+  unknown_subcommand(const std::vector<std::string>& args) const;
 
   /// Runs the action of the parsed subcommand and returns its exit code
   /// (`exit_bad_input` when none was parsed). Call after `app.parse`.

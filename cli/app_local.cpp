@@ -18,6 +18,9 @@ void add_run_command(cli_app& cli) {
                   "Initial state: a JSON object, or @FILE to read one");
   add_store_options(run, opts->store);
   add_handler_options(run, *opts);
+  run->add_flag("--strict", opts->strict,
+                "Refuse the workflow when validation warns (unknown fields, "
+                "malformed conditions, programs not found)");
   add_log_level(run, cli.log_level);
   cli.bind(run, [opts] { return run_command(*opts); });
 }
@@ -26,18 +29,24 @@ void add_validate_command(cli_app& cli) {
   struct validate_options {
     std::string workflow;
     std::vector<std::string> handlers;
+    bool strict = false;
   };
   auto opts = std::make_shared<validate_options>();
   auto validate = cli.app.add_subcommand(
-    "validate", "Check a workflow IR file; exit 0 when valid, 2 with every "
-                "problem otherwise");
+    "validate", "Check a workflow IR file as `run` would, before anything "
+                "runs: exit 0 when valid, 2 with every problem otherwise; "
+                "warnings (unknown fields, ...) on stderr");
   validate->add_option("workflow", opts->workflow, "Workflow IR JSON file")
     ->required();
   validate->add_option("--handler", opts->handlers,
                        "KIND=PROGRAM: count KIND as handled (repeatable)");
+  validate->add_flag("--strict", opts->strict,
+                     "Make warnings (unknown fields, malformed conditions, "
+                     "programs not found) errors");
   add_log_level(validate, cli.log_level);
-  cli.bind(validate,
-           [opts] { return validate_command(opts->workflow, opts->handlers); });
+  cli.bind(validate, [opts] {
+    return validate_command(opts->workflow, opts->handlers, opts->strict);
+  });
 }
 
 void add_resume_command(cli_app& cli) {

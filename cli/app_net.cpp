@@ -132,22 +132,25 @@ void add_submit_command(cli_app& cli) {
     std::string workflow;
     std::string input = "{}";
     bool wait = false;
+    bool json = false;
   };
   auto opts = std::make_shared<submit_options>();
   auto submit = cli.app.add_subcommand(
     "submit", "Register and start a workflow on a scheduler node; print "
-              "the execution id, or with --wait its final state (exit codes "
-              "as `run`)");
+              "the execution id (with --json: {\"execution_id\": ID}), or "
+              "with --wait its final state (exit codes as `run`)");
   submit->add_option("workflow", opts->workflow, "Workflow IR JSON file")
     ->required();
   submit->add_option("--input", opts->input,
                      "Initial state: a JSON object, or @FILE");
   submit->add_flag("--wait", opts->wait, "Wait for the execution's end");
+  submit->add_flag("--json", opts->json,
+                   "Print {\"execution_id\": ID} instead of the bare id");
   add_connect_options(submit, opts->target, nullptr)->required();
   add_log_level(submit, cli.log_level);
   cli.bind(submit, [opts] {
-    return submit_command(opts->target, opts->workflow, opts->input,
-                          opts->wait);
+    return submit_command(opts->target, opts->workflow, opts->input, opts->wait,
+                          opts->json);
   });
 }
 

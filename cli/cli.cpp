@@ -10,6 +10,7 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/json_limits.hpp"
+#include "jamjet/messages/json_text.hpp"
 #include "jamjet/support/log.hpp"
 
 namespace jamjet::cli {
@@ -33,12 +34,9 @@ nlohmann::json parse_input_json(const std::string& arg,
     origin = option + " file '" + arg.substr(1) + "'";
   }
   // Bounded before anything copies or dumps the value (json_limits.hpp).
-  std::string problem;
-  auto doc = try_parse_bounded(text, json_limits{}, &problem);
-  if (!problem.empty())
-    throw error(error_code::bad_input, origin + " refused: " + problem);
-  if (doc.is_discarded())
-    throw error(error_code::bad_input, origin + " is not valid JSON");
+  if (auto problem = json_limit_problem(text))
+    throw error(error_code::bad_input, origin + " refused: " + *problem);
+  auto doc = parse_json_located(text, origin + " is not valid JSON");
   return doc;
 }
 

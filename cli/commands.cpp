@@ -1,7 +1,9 @@
 #include "commands.hpp"
 
+#include <cerrno>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +18,7 @@
 #include "jamjet/runtime.hpp"
 #include "jamjet/store/sqlite_store.hpp"
 #include "jamjet/support/clock.hpp"
+#include "preflight.hpp"
 
 namespace jamjet::cli {
 
@@ -37,56 +40,53 @@ parse_handler_spec(const std::string& spec) {
 
 namespace {
 
-/// Kinds handled by the CLI: the built-ins plus `--handler` ones.
-std::vector<std::string> handled_kinds(const std::vector<std::string>& specs) {
-  std::vector<std::string> kinds{"noop", "command"};
-  for (auto& spec : specs)
-    kinds.push_back(parse_handler_spec(spec).first);
-  return kinds;
-}
-
-/// "node 'x' has kind 'y'" for every node without a handler.
-std::vector<std::string> unhandled(const workflow_graph& graph,
-                                   const std::vector<std::string>& kinds) {
-  std::vector<std::string> result;
-  for (auto& node : graph.nodes())
-    if (node.spec.role == node_role::work &&
-        std::find(kinds.begin(), kinds.end(), node.kind_type) == kinds.end())
-      result.push_back("node '" + node.id + "' has kind '" + node.kind_type +
-                       "'");
-  return result;
-}
-
-std::string list(const std::vector<std::string>& lines) {
-  std::string out;
-  for (auto& l : lines)
-    out += "\n  - " + l;
-  return out;
+/// Prints `warnings` on stderr.
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (auto& w : warnings)
+    std::cerr << "warning: " << w << "\n";
 }
 
 } // namespace
 
-/// Prints `warnings()` of a workflow on stderr.
-void print_warnings(const workflow_graph& graph) {
-  for (auto& w : warnings(graph.ir()))
-    std::cerr << "warning: " << w << "\n";
-}
-
 int validate_command(const std::string& path,
-                     const std::vector<std::string>& handlers) {
-  auto graph = workflow_graph::compile(parse_ir(read_file(path)));
-  print_warnings(*graph);
-  auto missing = unhandled(*graph, handled_kinds(handlers));
-  std::cout << "workflow '" << graph->workflow_id() << "' version '"
-            << graph->version() << "' is valid: " << graph->size()
-            << " nodes\n";
-  if (!missing.empty()) {
-    std::cerr << "error: no handler for these node kinds (use --handler "
-                 "KIND=PROGRAM):"
-              << list(missing) << "\n";
+                     const std::vector<std::string>& handlers, bool strict) {
+  auto ir = parse_ir(read_file(path));
+  auto checked = check_workflow(ir, handlers, strict);
+  print_warnings(checked.warnings);
+  if (!checked.problems.empty()) {
+    std::cerr << "error: " << invalid_message(ir, checked.problems) << "\n";
     return exit_bad_input;
   }
+  std::cout << "workflow '" << ir.workflow_id << "' version '" << ir.version
+            << "' is valid: " << ir.nodes.size() << " nodes"
+            << (checked.warnings.empty()
+                  ? ""
+                  : " (" + std::to_string(checked.warnings.size()) +
+                      " warnings)")
+            << "\n";
   return exit_completed;
+}
+
+void require_store(const std::string& db) {
+  struct stat info {};
+  if (::stat(db.c_str(), &info) != 0 && errno == ENOENT)
+    throw error(error_code::bad_input,
+                "no store at '" + db +
+                  "': the file does not exist (`jamjet run --db " + db +
+                  "` creates one; the default is ./jamjet.db)");
+}
+
+std::string request_outcome(const std::string& kind,
+                            const request_options& opts, bool queued) {
+  nlohmann::json out{{"request", kind}, {"execution_id", opts.execution_id}};
+  if (kind == "cancel")
+    out["reason"] = opts.reason;
+  else if (kind == "signal")
+    out["key"] = opts.target;
+  else
+    out["node_id"] = opts.target;
+  out["outcome"] = queued ? "queued" : "applied";
+  return out.dump();
 }
 
 namespace {
@@ -102,6 +102,7 @@ std::shared_ptr<store> open_store(const store_options& opts) {
 
 /// Opens an existing store for reading.
 std::shared_ptr<sqlite_store> open_reader(const std::string& db) {
+  require_store(db);
   sqlite_options so;
   so.read_only = true;
   return sqlite_store::open(db, so);
@@ -139,15 +140,13 @@ make_runtime(const run_options& opts,
 int run_command(const run_options& opts) {
   auto ir_text = read_file(opts.workflow);
   auto input = parse_input(opts.input);
-  auto graph = workflow_graph::compile(parse_ir(ir_text));
-  print_warnings(*graph);
-  auto missing = unhandled(*graph, handled_kinds(opts.handlers));
-  if (!missing.empty())
-    throw error(error_code::missing_handler,
-                "workflow '" + graph->workflow_id() +
-                  "' cannot run: no handler for these node kinds (use "
-                  "--handler KIND=PROGRAM):" +
-                  list(missing));
+  auto ir = parse_ir(ir_text);
+  auto checked = check_workflow(ir, opts.handlers, opts.strict);
+  print_warnings(checked.warnings);
+  if (!checked.problems.empty())
+    throw error(error_code::invalid_workflow,
+                invalid_message(ir, checked.problems));
+  auto graph = workflow_graph::compile(std::move(ir));
   auto rt = make_runtime(opts);
   rt->register_workflow(ir_text);
   auto id = rt->start(graph->workflow_id(), input, graph->version());
@@ -169,6 +168,7 @@ int resume_command(const run_options& opts) {
   if (opts.store.memory)
     throw error(error_code::bad_input,
                 "resume needs a durable store (--db PATH), not --memory");
+  require_store(opts.store.db);
   auto rt = make_runtime(opts);
   auto ids = rt->resume();
   spdlog::info("resuming {} execution(s)", ids.size());
@@ -246,6 +246,7 @@ int dlq_list_command(const std::string& db) {
 
 int dlq_redrive_command(const std::string& db, const std::string& item_id) {
   // Owning the store: refused while a runtime runs on it.
+  require_store(db);
   auto st = sqlite_store::open(db);
   std::optional<dead_letter> found;
   for (auto& dl : st->dead_letters())
@@ -363,11 +364,7 @@ int request_command(const std::string& kind, const request_options& opts) {
                       " by '" + waiting.user_id + "', waiting to be applied)");
   };
   sqlite_store::post_inbox(opts.db, msg, check);
-  std::cout << nlohmann::json{{"queued", kind},
-                              {"execution_id", opts.execution_id},
-                              {"target", msg.target}}
-                 .dump()
-            << "\n";
+  std::cout << request_outcome(kind, opts, true) << "\n";
   spdlog::info("a runtime that owns '{}' applies it at once; otherwise the "
                "next `jamjet resume --db {}` does",
                opts.db, opts.db);

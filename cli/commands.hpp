@@ -34,6 +34,8 @@ struct run_options {
   unsigned node_timeout_secs = 300;
   /// Lease period in seconds (a lease not heartbeaten is reclaimed).
   double lease_secs = 30;
+  /// `run --strict`: the workflow's warnings are errors.
+  bool strict = false;
 };
 
 /// Splits "KIND=PROGRAM ARGS..." into the kind and argv; throws
@@ -88,8 +90,20 @@ struct request_options {
 /// stored execution, then leaves it in the store's inbox.
 int request_command(const std::string& kind, const request_options& opts);
 
-/// `jamjet validate`: returns the exit code.
+/// What a request prints, one JSON shape with `--db` and `--connect`:
+/// `{"request": KIND, "execution_id": ID, "reason"|"key"|"node_id": ...,
+/// "outcome": "queued"|"applied"}` (`queued`: left in the store's inbox for
+/// the runtime that owns it; `applied`: accepted by the scheduler node).
+std::string request_outcome(const std::string& kind,
+                            const request_options& opts, bool queued);
+
+/// Throws `bad_input` naming `db` when no file is there: commands that
+/// read or resume a store never create an empty one.
+void require_store(const std::string& db);
+
+/// `jamjet validate`: every problem `check_workflow` finds (preflight.hpp)
+/// on stderr and exit 2, or "is valid" on stdout and exit 0; never both.
 int validate_command(const std::string& path,
-                     const std::vector<std::string>& handlers);
+                     const std::vector<std::string>& handlers, bool strict);
 
 } // namespace jamjet::cli

@@ -1,5 +1,6 @@
 // jamjet: run JamJet workflows from the command line.
 //
+//   jamjet --version
 //   jamjet run WORKFLOW.json [--input JSON|@FILE] [--db PATH|--memory]
 //   jamjet validate WORKFLOW.json
 //   jamjet resume --db PATH
@@ -51,6 +52,11 @@ int exit_code_of(const jamjet::error& e) {
 int main(int argc, char** argv) {
   using namespace jamjet::cli;
   cli_app cli;
+  if (auto problem = cli.unknown_subcommand(
+        std::vector<std::string>(argv + 1, argv + argc))) {
+    std::cerr << "error: " << *problem << "\n";
+    return exit_bad_input;
+  }
   try {
     cli.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

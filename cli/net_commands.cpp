@@ -227,7 +227,7 @@ int worker_command(const worker_options& opts) {
 }
 
 int submit_command(const client_target& target, const std::string& workflow,
-                   const std::string& input_arg, bool wait) {
+                   const std::string& input_arg, bool wait, bool json) {
   auto ir_text = read_file(workflow);
   auto input = parse_input(input_arg);
   // Checked here too, for a clear error before anything is sent.
@@ -236,7 +236,10 @@ int submit_command(const client_target& target, const std::string& workflow,
   client.register_workflow(ir_text);
   auto id = client.start(graph->workflow_id(), input, graph->version());
   if (!wait) {
-    std::cout << nlohmann::json{{"execution_id", id}}.dump() << "\n";
+    if (json)
+      std::cout << nlohmann::json{{"execution_id", id}}.dump() << "\n";
+    else
+      std::cout << id << "\n";
     return exit_completed;
   }
   spdlog::info("execution {} started; waiting for its end", id);
@@ -286,10 +289,7 @@ int remote_request_command(const client_target& target, const std::string& kind,
                                    : std::nullopt,
                   patch);
   }
-  std::cout << nlohmann::json{{"done", kind},
-                              {"execution_id", opts.execution_id}}
-                 .dump()
-            << "\n";
+  std::cout << request_outcome(kind, opts, false) << "\n";
   return exit_completed;
 }
 

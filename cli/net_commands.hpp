@@ -71,9 +71,11 @@ std::unique_ptr<http::http_server> start_http_api(const serve_options& opts,
 /// `jamjet worker`: a worker process until SIGINT or SIGTERM (drains).
 int worker_command(const worker_options& opts);
 
-/// `jamjet submit`: register and start a workflow on a node.
+/// `jamjet submit`: register and start a workflow on a node; prints the
+/// bare execution id (`json`: `{"execution_id": ID}`), or with `wait` the
+/// final state.
 int submit_command(const client_target& target, const std::string& workflow,
-                   const std::string& input, bool wait);
+                   const std::string& input, bool wait, bool json);
 
 /// `jamjet status|events|cancel|signal|approve|reject --connect`.
 int remote_status_command(const client_target& target, const std::string& id);

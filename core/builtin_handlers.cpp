@@ -26,16 +26,6 @@ constexpr std::size_t stdout_head_bytes = 200;
 /// millisecond count could overflow.
 constexpr double max_timeout_secs = 1e9;
 
-/// `node 'ID'`, for messages.
-std::string node_label(const node_context& ctx) {
-  auto id = ctx.node_id;
-  if (id.empty() && ctx.node.is_object()) {
-    if (auto i = ctx.node.find("id"); i != ctx.node.end() && i->is_string())
-      id = i->get<std::string>();
-  }
-  return "node '" + id + "'";
-}
-
 /// The member `key` of `obj`, or null when `obj` is not an object or has no
 /// such member.
 const json* member(const json& obj, const char* key) {
@@ -123,15 +113,13 @@ timeout_choice node_timeout(const node_context& ctx,
     return result;
   }
   if (!secs->is_number()) {
-    result.error = node_label(ctx) +
-                   ": node_timeout_secs must be a number, got " +
+    result.error = std::string{"node_timeout_secs must be a number, got "} +
                    secs->type_name();
     return result;
   }
   auto val = secs->get<double>();
   if (!std::isfinite(val) || val < 0 || val > max_timeout_secs) {
-    result.error =
-      node_label(ctx) + ": invalid node_timeout_secs " + secs->dump();
+    result.error = "invalid node_timeout_secs " + secs->dump();
     return result;
   }
   auto ms = static_cast<long long>(std::llround(val * 1000.0));
@@ -161,8 +149,7 @@ node_outcome run_node_process(const node_context& ctx,
   opts.cancelled = ctx.cancelled;
   auto res = run_subprocess(opts);
   if (res.spawn_failed)
-    return node_outcome::failure(
-      node_label(ctx) + ": " + sanitize_utf8(res.error), false);
+    return node_outcome::failure(sanitize_utf8(res.error), false);
   if (res.cancelled)
     return node_outcome::failure("cancelled", false);
   if (res.timed_out)
@@ -197,7 +184,7 @@ node_outcome run_node_process(const node_context& ctx,
                                  std::move(error_class));
   }
   if (res.out_truncated)
-    return node_outcome::failure(node_label(ctx) + ": command stdout exceeds " +
+    return node_outcome::failure("command stdout exceeds " +
                                    std::to_string(opts.max_output) + " bytes",
                                  false);
   auto trimmed = trim(res.out);
@@ -207,17 +194,13 @@ node_outcome run_node_process(const node_context& ctx,
   std::string problem;
   auto parsed = try_parse_bounded(trimmed, json_limits{}, &problem);
   if (!problem.empty())
-    return node_outcome::failure(
-      node_label(ctx) + ": command stdout refused: " + problem, false);
+    return node_outcome::failure("command stdout refused: " + problem, false);
   if (parsed.is_discarded())
     return node_outcome::failure(
-      node_label(ctx) +
-        ": command stdout is not valid JSON: " + quote_stdout(trimmed),
-      false);
+      "command stdout is not valid JSON: " + quote_stdout(trimmed), false);
   if (!parsed.is_object())
-    return node_outcome::failure(node_label(ctx) +
-                                   ": command stdout must be a JSON object, "
-                                   "got " +
+    return node_outcome::failure(std::string{"command stdout must be a JSON "
+                                             "object, got "} +
                                    parsed.type_name() + ": " +
                                    quote_stdout(trimmed),
                                  false);
@@ -227,26 +210,25 @@ node_outcome run_node_process(const node_context& ctx,
 
 /// Calls `fn`, turning an exception into a (retryable) failure.
 template <class F>
-node_outcome guarded(const node_context& ctx, F&& fn) {
+node_outcome guarded(F&& fn) {
   try {
     return fn();
   } catch (const std::exception& ex) {
-    return node_outcome::failure(node_label(ctx) + ": " + ex.what(), true);
+    return node_outcome::failure(ex.what(), true);
   }
 }
 
 } // namespace
 
 node_outcome noop_handler(const node_context& ctx) {
-  return guarded(ctx, [&ctx] {
+  return guarded([&ctx] {
     auto patch = json::object();
     if (auto kind = member(ctx.node, "kind")) {
       if (auto given = member(*kind, "state_patch");
           given != nullptr && !given->is_null()) {
         if (!given->is_object())
-          return node_outcome::failure(node_label(ctx) +
-                                         ": kind.state_patch must be an "
-                                         "object, got " +
+          return node_outcome::failure(std::string{"kind.state_patch must be "
+                                                   "an object, got "} +
                                          given->type_name(),
                                        false);
         patch = *given;
@@ -259,26 +241,17 @@ node_outcome noop_handler(const node_context& ctx) {
 
 node_outcome command_handler(const node_context& ctx,
                              std::chrono::seconds default_timeout) {
-  return guarded(ctx, [&ctx, default_timeout] {
-    auto bad_argv = [&ctx] {
-      return node_outcome::failure(node_label(ctx) +
-                                     ": kind.argv must be a non-empty array "
-                                     "of strings",
+  return guarded([&ctx, default_timeout] {
+    auto bad_argv = [] {
+      return node_outcome::failure("kind.argv must be a non-empty array "
+                                   "of strings",
                                    false);
     };
-    const json* argv_json = nullptr;
-    if (auto kind = member(ctx.node, "kind"))
-      argv_json = member(*kind, "argv");
-    if (argv_json == nullptr || !argv_json->is_array() || argv_json->empty())
+    auto kind = member(ctx.node, "kind");
+    auto argv = kind ? command_argv(*kind) : std::nullopt;
+    if (!argv)
       return bad_argv();
-    std::vector<std::string> argv;
-    argv.reserve(argv_json->size());
-    for (const auto& arg : *argv_json) {
-      if (!arg.is_string())
-        return bad_argv();
-      argv.push_back(arg.get<std::string>());
-    }
-    return run_node_process(ctx, std::move(argv), dump_json(ctx.state),
+    return run_node_process(ctx, std::move(*argv), dump_json(ctx.state),
                             default_timeout);
   });
 }
@@ -286,14 +259,49 @@ node_outcome command_handler(const node_context& ctx,
 node_outcome program_handler(const node_context& ctx,
                              const std::vector<std::string>& argv,
                              std::chrono::seconds default_timeout) {
-  return guarded(ctx, [&] {
+  return guarded([&] {
     if (argv.empty())
-      return node_outcome::failure(
-        node_label(ctx) + ": no program given for this node kind", false);
+      return node_outcome::failure("no program given for this node kind",
+                                   false);
     json input{
       {"node", ctx.node}, {"state", ctx.state}, {"attempt", ctx.attempt}};
     return run_node_process(ctx, argv, dump_json(input), default_timeout);
   });
+}
+
+std::optional<std::vector<std::string>> command_argv(const json& kind) {
+  auto argv_json = member(kind, "argv");
+  if (argv_json == nullptr || !argv_json->is_array() || argv_json->empty())
+    return std::nullopt;
+  std::vector<std::string> argv;
+  argv.reserve(argv_json->size());
+  for (const auto& arg : *argv_json) {
+    if (!arg.is_string())
+      return std::nullopt;
+    argv.push_back(arg.get<std::string>());
+  }
+  return argv;
+}
+
+std::vector<std::string> builtin_kind_problems(const node_def& node) {
+  std::vector<std::string> problems;
+  auto name = "node '" + node.id + "' (" + node.kind_type + ")";
+  if (node.kind_type == "command" && !command_argv(node.kind)) {
+    auto argv = member(node.kind, "argv");
+    problems.push_back(
+      name +
+      ": kind.argv must be a non-empty array of strings "
+      "(the program and its arguments, run without a "
+      "shell), " +
+      (argv ? "not " + argv->dump() : std::string{"and is missing"}));
+  }
+  if (node.kind_type == "noop") {
+    auto patch = member(node.kind, "state_patch");
+    if (patch && !patch->is_null() && !patch->is_object())
+      problems.push_back(name + ": kind.state_patch must be an object, not " +
+                         patch->dump());
+  }
+  return problems;
 }
 
 void register_builtin_handlers(handler_registry& registry,

@@ -7,6 +7,7 @@
 
 #include "jamjet/messages/error.hpp"
 #include "jamjet/messages/json_limits.hpp"
+#include "jamjet/messages/json_text.hpp"
 #include "jamjet/support/enum_names.hpp"
 
 namespace jamjet {
@@ -44,36 +45,34 @@ std::string describe(const json& value) {
               path + ": missing (expected " + expected + ")");
 }
 
-/// Line and column (both from 1) of the byte at `offset` in `text`. Columns
-/// count UTF-8 characters, as editors do.
-std::pair<size_t, size_t> line_column(const std::string& text, size_t offset) {
-  offset = std::min(offset, text.size());
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
+/// The problems found so far in one document: each read that fails is
+/// recorded and parsing goes on, so that one pass names every problem.
+using problem_list = std::vector<std::string>;
+
+/// Runs `read`, recording a `bad_input` it throws in `problems` instead.
+template <class F>
+void collect(problem_list& problems, F&& read) {
+  try {
+    read();
+  } catch (const error& e) {
+    if (e.code() != error_code::bad_input)
+      throw;
+    problems.emplace_back(e.what());
   }
-  size_t column = 1;
-  for (size_t i = line_start; i < offset; ++i) {
-    // Continuation bytes (10xxxxxx) belong to the previous character.
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
-      ++column;
-  }
-  return {line, column};
 }
 
-/// The part of a nlohmann parse error after its own position prefix.
-std::string parse_error_reason(const std::string& what) {
-  auto pos = what.find("parse error");
-  if (pos != std::string::npos) {
-    auto colon = what.find(": ", pos);
-    if (colon != std::string::npos)
-      return what.substr(colon + 2);
-  }
-  return what;
+/// Throws every problem of a document at once: one alone as it is, more as
+/// a list.
+void throw_problems(const problem_list& problems) {
+  if (problems.empty())
+    return;
+  if (problems.size() == 1)
+    throw error(error_code::bad_input, problems.front());
+  std::string msg =
+    "the workflow has " + std::to_string(problems.size()) + " problems:";
+  for (const auto& p : problems)
+    msg += "\n  - " + p;
+  throw error(error_code::bad_input, msg);
 }
 
 // -- field access -------------------------------------------------------------
@@ -150,96 +149,128 @@ const char* to_string(backoff_kind kind) {
   return name_in(backoff_names, kind, "exponential").data();
 }
 
-retry_policy policy_from_json(const json& doc, const std::string& path) {
-  if (!doc.is_object())
-    type_mismatch(path, "an object", doc);
+retry_policy policy_from_json(const json& doc, const std::string& path,
+                              problem_list& problems) {
   retry_policy result;
-  if (auto* v = find_member(doc, "max_attempts")) {
-    result.max_attempts = unsigned_value<uint32_t>(
-      *v, path + ".max_attempts", "an unsigned 32-bit integer of at least 1");
-    if (result.max_attempts < 1)
-      type_mismatch(path + ".max_attempts",
-                    "an unsigned 32-bit integer of at least 1", *v);
+  if (!doc.is_object()) {
+    collect(problems, [&] { type_mismatch(path, "an object", doc); });
+    return result;
   }
-  if (auto* v = find_member(doc, "backoff")) {
-    auto backoff = v->is_string()
-                     ? value_in(backoff_names, v->get_ref<const std::string&>())
-                     : std::nullopt;
-    if (!backoff)
-      type_mismatch(path + ".backoff", names_in(backoff_names).c_str(), *v);
-    result.backoff = *backoff;
-  }
+  if (auto* v = find_member(doc, "max_attempts"))
+    collect(problems, [&] {
+      result.max_attempts = unsigned_value<uint32_t>(
+        *v, path + ".max_attempts", "an unsigned 32-bit integer of at least 1");
+      if (result.max_attempts < 1)
+        type_mismatch(path + ".max_attempts",
+                      "an unsigned 32-bit integer of at least 1", *v);
+    });
+  if (auto* v = find_member(doc, "backoff"))
+    collect(problems, [&] {
+      auto backoff = v->is_string() ? value_in(backoff_names,
+                                               v->get_ref<const std::string&>())
+                                    : std::nullopt;
+      if (!backoff)
+        type_mismatch(path + ".backoff", names_in(backoff_names).c_str(), *v);
+      result.backoff = *backoff;
+    });
   if (auto* v = find_member(doc, "initial_delay"))
-    result.initial_delay_secs = unsigned_value<uint64_t>(
-      *v, path + ".initial_delay", "an unsigned integer (seconds)");
+    collect(problems, [&] {
+      result.initial_delay_secs = unsigned_value<uint64_t>(
+        *v, path + ".initial_delay", "an unsigned integer (seconds)");
+    });
   if (auto* v = find_member(doc, "max_delay"))
-    result.max_delay_secs = unsigned_value<uint64_t>(
-      *v, path + ".max_delay", "an unsigned integer (seconds)");
-  if (auto* v = find_member(doc, "jitter")) {
-    if (!v->is_boolean())
-      type_mismatch(path + ".jitter", "a boolean", *v);
-    result.jitter = v->get<bool>();
-  }
-  if (auto* v = find_member(doc, "retryable_on")) {
-    if (!v->is_array())
-      type_mismatch(path + ".retryable_on", "an array of strings", *v);
-    for (size_t i = 0; i < v->size(); ++i) {
-      const auto& item = (*v)[i];
-      // A class name, or JamJet's custom class {"custom": "name"}.
-      if (item.is_object() && item.size() == 1 && item.contains("custom") &&
-          item["custom"].is_string()) {
-        result.retryable_on.push_back(item["custom"].get<std::string>());
-        continue;
+    collect(problems, [&] {
+      result.max_delay_secs = unsigned_value<uint64_t>(
+        *v, path + ".max_delay", "an unsigned integer (seconds)");
+    });
+  if (auto* v = find_member(doc, "jitter"))
+    collect(problems, [&] {
+      if (!v->is_boolean())
+        type_mismatch(path + ".jitter", "a boolean", *v);
+      result.jitter = v->get<bool>();
+    });
+  if (auto* v = find_member(doc, "retryable_on"))
+    collect(problems, [&] {
+      if (!v->is_array())
+        type_mismatch(path + ".retryable_on", "an array of strings", *v);
+      for (size_t i = 0; i < v->size(); ++i) {
+        const auto& item = (*v)[i];
+        // A class name, or JamJet's custom class {"custom": "name"}.
+        if (item.is_object() && item.size() == 1 && item.contains("custom") &&
+            item["custom"].is_string()) {
+          result.retryable_on.push_back(item["custom"].get<std::string>());
+          continue;
+        }
+        if (!item.is_string())
+          type_mismatch(path + ".retryable_on[" + std::to_string(i) + "]",
+                        "a string or {\"custom\": name}", item);
+        result.retryable_on.push_back(item.get<std::string>());
       }
-      if (!item.is_string())
-        type_mismatch(path + ".retryable_on[" + std::to_string(i) + "]",
-                      "a string or {\"custom\": name}", item);
-      result.retryable_on.push_back(item.get<std::string>());
-    }
-  }
+    });
+  static constexpr const char* known[] = {"max_attempts",  "backoff",
+                                          "initial_delay", "max_delay",
+                                          "jitter",        "retryable_on"};
+  result.extra = unknown_members(doc, known);
   return result;
 }
 
 // -- nodes and edges ----------------------------------------------------------
 
-node_def node_from_json(const std::string& key, const json& doc) {
+node_def node_from_json(const std::string& key, const json& doc,
+                        problem_list& problems) {
   auto path = "nodes." + key;
-  if (!doc.is_object())
-    type_mismatch(path, "an object", doc);
   node_def result;
-  if (auto* v = find_member(doc, "id")) {
-    if (!v->is_string())
-      type_mismatch(path + ".id", "a string", *v);
-    result.id = v->get<std::string>();
-  } else {
-    result.id = key;
+  result.id = key;
+  if (!doc.is_object()) {
+    collect(problems, [&] { type_mismatch(path, "an object", doc); });
+    return result;
   }
-  auto* kind = find_member(doc, "kind");
-  if (kind == nullptr)
-    missing_field(path + ".kind", "an object");
-  if (!kind->is_object())
-    type_mismatch(path + ".kind", "an object", *kind);
-  result.kind_type = required_string(*kind, "type", path + ".kind.type");
-  result.kind = *kind;
-  result.retry_policy =
-    optional_string(doc, "retry_policy", path + ".retry_policy");
+  if (auto* v = find_member(doc, "id"))
+    collect(problems, [&] {
+      if (!v->is_string())
+        type_mismatch(path + ".id", "a string", *v);
+      result.id = v->get<std::string>();
+    });
+  collect(problems, [&] {
+    auto* kind = find_member(doc, "kind");
+    if (kind == nullptr)
+      missing_field(path + ".kind", "an object");
+    if (!kind->is_object())
+      type_mismatch(path + ".kind", "an object", *kind);
+    result.kind = *kind;
+    result.kind_type = required_string(*kind, "type", path + ".kind.type");
+  });
+  collect(problems, [&] {
+    result.retry_policy =
+      optional_string(doc, "retry_policy", path + ".retry_policy");
+  });
   if (auto* v = find_member(doc, "node_timeout_secs"); v && !v->is_null())
-    result.node_timeout_secs = unsigned_value<uint64_t>(
-      *v, path + ".node_timeout_secs", "null or an unsigned integer");
+    collect(problems, [&] {
+      result.node_timeout_secs = unsigned_value<uint64_t>(
+        *v, path + ".node_timeout_secs", "null or an unsigned integer");
+    });
   static constexpr const char* known[] = {"id", "kind", "retry_policy",
                                           "node_timeout_secs"};
   result.extra = unknown_members(doc, known);
   return result;
 }
 
-edge_def edge_from_json(size_t index, const json& doc) {
+edge_def edge_from_json(size_t index, const json& doc, problem_list& problems) {
   auto path = "edges[" + std::to_string(index) + "]";
-  if (!doc.is_object())
-    type_mismatch(path, "an object", doc);
   edge_def result;
-  result.from = required_string(doc, "from", path + ".from");
-  result.to = required_string(doc, "to", path + ".to");
-  result.condition = optional_string(doc, "condition", path + ".condition");
+  if (!doc.is_object()) {
+    collect(problems, [&] { type_mismatch(path, "an object", doc); });
+    return result;
+  }
+  collect(problems,
+          [&] { result.from = required_string(doc, "from", path + ".from"); });
+  collect(problems,
+          [&] { result.to = required_string(doc, "to", path + ".to"); });
+  collect(problems, [&] {
+    result.condition = optional_string(doc, "condition", path + ".condition");
+  });
+  static constexpr const char* known[] = {"from", "to", "condition"};
+  result.extra = unknown_members(doc, known);
   return result;
 }
 
@@ -261,7 +292,7 @@ json node_to_json(const node_def& node) {
 }
 
 json edge_to_json(const edge_def& edge) {
-  auto result = json::object();
+  auto result = edge.extra.is_object() ? edge.extra : json::object();
   result["from"] = edge.from;
   result["to"] = edge.to;
   if (edge.condition)
@@ -345,48 +376,17 @@ uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node) {
 }
 
 retry_policy retry_policy_from_json(const json& doc) {
-  return policy_from_json(doc, "retry_policy");
+  problem_list problems;
+  auto result = policy_from_json(doc, "retry_policy", problems);
+  throw_problems(problems);
+  return result;
 }
 
 workflow_ir parse_ir(const std::string& text) {
   // Before anything turns the text into a value (json_limits.hpp).
   if (auto problem = json_limit_problem(text))
     throw error(error_code::bad_input, "IR document: " + *problem);
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::out_of_range& e) {
-    // A number too large for a double (1e999): nlohmann reports no position,
-    // but names the token.
-    std::string what = e.what();
-    std::string where;
-    auto open = what.find('\'');
-    auto close = what.rfind('\'');
-    if (open != std::string::npos && close > open + 1) {
-      auto pos = text.find(what.substr(open + 1, close - open - 1));
-      if (pos != std::string::npos) {
-        auto [line, column] = line_column(text, pos);
-        where = " at line " + std::to_string(line) + ", column " +
-                std::to_string(column) + " (byte " + std::to_string(pos + 1) +
-                ")";
-      }
-    }
-    auto reason = what.find("] ");
-    throw error(
-      error_code::bad_input,
-      "number out of range" + where + ": " +
-        (reason == std::string::npos ? what : what.substr(reason + 2)));
-  } catch (const json::parse_error& e) {
-    // nlohmann's `byte` counts from 1 and names the last character read: the
-    // offending character, or the end of an offending token such as a string.
-    auto byte = e.byte;
-    auto [line, column] = line_column(text, byte > 0 ? byte - 1 : 0);
-    throw error(error_code::bad_input,
-                "malformed JSON at line " + std::to_string(line) + ", column " +
-                  std::to_string(column) + " (byte " + std::to_string(byte) +
-                  "): " + parse_error_reason(e.what()));
-  }
-  return ir_from_json(doc);
+  return ir_from_json(parse_json_located(text));
 }
 
 workflow_ir ir_from_json(const json& doc) {
@@ -396,35 +396,51 @@ workflow_ir ir_from_json(const json& doc) {
   if (!doc.is_object())
     type_mismatch("IR document", "an object", doc);
   workflow_ir result;
-  result.workflow_id = required_string(doc, "workflow_id", "workflow_id");
-  result.version = required_string(doc, "version", "version");
-  if (auto start = optional_string(doc, "start_node", "start_node"))
-    result.start_node = std::move(*start);
+  problem_list problems;
+  collect(problems, [&] {
+    result.workflow_id = required_string(doc, "workflow_id", "workflow_id");
+  });
+  collect(problems,
+          [&] { result.version = required_string(doc, "version", "version"); });
+  collect(problems, [&] {
+    if (auto start = optional_string(doc, "start_node", "start_node"))
+      result.start_node = std::move(*start);
+  });
   if (auto* nodes = find_member(doc, "nodes")) {
     if (!nodes->is_object())
-      type_mismatch("nodes", "an object", *nodes);
-    for (auto i = nodes->begin(); i != nodes->end(); ++i)
-      result.nodes.emplace(i.key(), node_from_json(i.key(), i.value()));
+      collect(problems, [&] { type_mismatch("nodes", "an object", *nodes); });
+    else
+      for (auto i = nodes->begin(); i != nodes->end(); ++i)
+        result.nodes.emplace(i.key(),
+                             node_from_json(i.key(), i.value(), problems));
   }
   if (auto* edges = find_member(doc, "edges")) {
-    if (!edges->is_array())
-      type_mismatch("edges", "an array", *edges);
-    result.edges.reserve(edges->size());
-    for (size_t i = 0; i < edges->size(); ++i)
-      result.edges.push_back(edge_from_json(i, (*edges)[i]));
+    if (!edges->is_array()) {
+      collect(problems, [&] { type_mismatch("edges", "an array", *edges); });
+    } else {
+      result.edges.reserve(edges->size());
+      for (size_t i = 0; i < edges->size(); ++i)
+        result.edges.push_back(edge_from_json(i, (*edges)[i], problems));
+    }
   }
   if (auto* policies = find_member(doc, "retry_policies")) {
     if (!policies->is_object())
-      type_mismatch("retry_policies", "an object", *policies);
-    for (auto i = policies->begin(); i != policies->end(); ++i)
-      result.retry_policies.emplace(
-        i.key(), policy_from_json(i.value(), "retry_policies." + i.key()));
+      collect(problems,
+              [&] { type_mismatch("retry_policies", "an object", *policies); });
+    else
+      for (auto i = policies->begin(); i != policies->end(); ++i)
+        result.retry_policies.emplace(
+          i.key(),
+          policy_from_json(i.value(), "retry_policies." + i.key(), problems));
   }
   if (auto* timeouts = find_member(doc, "timeouts")) {
     if (!timeouts->is_object())
-      type_mismatch("timeouts", "an object", *timeouts);
-    result.timeouts = *timeouts;
+      collect(problems,
+              [&] { type_mismatch("timeouts", "an object", *timeouts); });
+    else
+      result.timeouts = *timeouts;
   }
+  throw_problems(problems);
   static constexpr const char* known[] = {
     "workflow_id", "version",        "start_node", "nodes",
     "edges",       "retry_policies", "timeouts"};
@@ -454,7 +470,7 @@ json to_json(const workflow_ir& ir) {
 }
 
 json to_json(const retry_policy& policy) {
-  auto result = json::object();
+  auto result = policy.extra.is_object() ? policy.extra : json::object();
   result["max_attempts"] = policy.max_attempts;
   result["backoff"] = to_string(policy.backoff);
   result["initial_delay"] = policy.initial_delay_secs;

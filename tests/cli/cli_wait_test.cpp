@@ -93,7 +93,11 @@ TEST_CASE("approve and signal reach a run that owns the store", "[cli][wait]") {
     auto ok = cli({"approve", id, "ask", "--comment", "fine", "--user", "ann",
                    "--patch", R"({"approved_by":"ann"})", "--db", db});
     REQUIRE(ok.exit_code == 0);
-    CHECK(json::parse(ok.out)["queued"] == "approve");
+    auto queued = json::parse(ok.out);
+    CHECK(queued == json{{"request", "approve"},
+                         {"execution_id", id},
+                         {"node_id", "ask"},
+                         {"outcome", "queued"}});
     wait_for_events(db, 6);
     REQUIRE(
       cli({"signal", id, "paid", "--payload", R"({"amount":3})", "--db", db})

@@ -414,3 +414,39 @@ TEST_CASE("fields of the wrong type name their path", "[ir]") {
         "retry_policies: expected an object");
   check(doc_with("/timeouts", 30), "timeouts: expected an object");
 }
+
+TEST_CASE("every structural problem of a document is named at once", "[ir]") {
+  auto doc = json::parse(doc_without("/version"));
+  doc["nodes"]["a"]["retry_policy"] = 3;
+  doc["nodes"]["b"] = {{"id", "b"}, {"kind", "noop"}};
+  doc["edges"].push_back({{"from", "a"}});
+  doc["retry_policies"] = {{"p", {{"max_attempts", 0}, {"backoff", "slow"}}}};
+  auto msg = bad_input_message(doc.dump());
+  INFO(msg);
+  CHECK_THAT(msg, Catch::StartsWith("the workflow has 6 problems:\n  - "));
+  CHECK_THAT(msg, Catch::Contains("version: missing"));
+  CHECK_THAT(msg, Catch::Contains("nodes.a.retry_policy: expected null or"));
+  CHECK_THAT(msg, Catch::Contains("nodes.b.kind: expected an object"));
+  CHECK_THAT(msg, Catch::Contains("edges[1].to: missing"));
+  CHECK_THAT(msg, Catch::Contains("retry_policies.p.max_attempts"));
+  CHECK_THAT(msg, Catch::Contains("retry_policies.p.backoff"));
+  // The top level's shape problems come together too.
+  auto shapes = bad_input_message(
+    R"({"workflow_id":"w","nodes":[],"edges":{},"timeouts":3})");
+  CHECK_THAT(shapes, Catch::Contains("version: missing"));
+  CHECK_THAT(shapes, Catch::Contains("nodes: expected an object"));
+  CHECK_THAT(shapes, Catch::Contains("edges: expected an array"));
+  CHECK_THAT(shapes, Catch::Contains("timeouts: expected an object"));
+}
+
+TEST_CASE("unknown fields of edges and retry policies are kept", "[ir]") {
+  auto doc = json::parse(doc_with("/edges/0/weight", 3));
+  doc["retry_policies"] = {{"p", {{"max_attempts", 2}, {"attempts", 4}}}};
+  auto ir = ir_from_json(doc);
+  CHECK(ir.edges[0].extra == json{{"weight", 3}});
+  CHECK(ir.retry_policies.at("p").extra == json{{"attempts", 4}});
+  CHECK(ir.retry_policies.at("p").max_attempts == 2);
+  auto back = to_json(ir);
+  CHECK(back["edges"][0]["weight"] == 3);
+  CHECK(back["retry_policies"]["p"]["attempts"] == 4);
+}

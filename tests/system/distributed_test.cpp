@@ -144,7 +144,8 @@ TEST_CASE("a worker killed mid-task has its leases reclaimed at once",
   background victim{{"worker", "--connect", endpoint, "--token", "k", "--slots",
                      "4", "--name", "victim"}};
   auto wf = dir.write("fan.json", fan_workflow(3, 2.0));
-  auto sub = cli({"submit", wf, "--connect", endpoint, "--token", "k"});
+  auto sub =
+    cli({"submit", wf, "--connect", endpoint, "--token", "k", "--json"});
   REQUIRE(sub.exit_code == 0);
   std::string id = json::parse(sub.out)["execution_id"];
   // Wait until the victim runs the fan-out nodes, then kill it.
@@ -202,7 +203,11 @@ TEST_CASE("a scheduler killed and restarted on the same store finishes the "
   auto wf = dir.write("fan.json", fan_workflow(4, 1.0));
   auto sub = cli({"submit", wf, "--connect", endpoint, "--token", "k"});
   REQUIRE(sub.exit_code == 0);
-  std::string id = json::parse(sub.out)["execution_id"];
+  // The bare id, ready for `ID=$(jamjet submit ...)`.
+  REQUIRE(sub.out.size() > 1);
+  REQUIRE(sub.out.back() == '\n');
+  std::string id = sub.out.substr(0, sub.out.size() - 1);
+  CHECK(id.find_first_of(" {\"\n") == std::string::npos);
   for (int i = 0; i < 500; ++i) {
     bool fanned = false;
     for (auto& e : events_of(endpoint, {"--token", "k"}, id))
@@ -307,7 +312,7 @@ TEST_CASE("a worker told to stop finishes its work, then exits",
   background worker{with(
     {"worker", "--connect", endpoint, "--name", name, "--grace", "60"}, a)};
   auto wf = dir.write("one.json", fan_workflow(1, 1.5));
-  auto sub = cli(with({"submit", wf, "--connect", endpoint}, a));
+  auto sub = cli(with({"submit", wf, "--connect", endpoint, "--json"}, a));
   REQUIRE(sub.exit_code == 0);
   std::string id = json::parse(sub.out)["execution_id"];
   bool running = false;

@@ -16,10 +16,12 @@
 // - cancellation: not retryable, "cancelled".
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "jamjet/core/handler.hpp"
+#include "jamjet/messages/ir.hpp"
 
 namespace jamjet {
 
@@ -44,6 +46,17 @@ command_handler(const node_context& ctx,
 node_outcome
 program_handler(const node_context& ctx, const std::vector<std::string>& argv,
                 std::chrono::seconds default_timeout = std::chrono::seconds{0});
+
+/// The argv of a `command` kind: `kind.argv` when it is a non-empty array
+/// of strings, else nothing.
+std::optional<std::vector<std::string>>
+command_argv(const nlohmann::json& kind);
+
+/// What keeps a node of a built-in kind from ever running, found before it
+/// runs: a `command` whose `kind.argv` is missing or not a non-empty array
+/// of strings; a `noop` whose `kind.state_patch` is neither an object nor
+/// null. One sentence each, naming the node; none for other kinds.
+std::vector<std::string> builtin_kind_problems(const node_def& node);
 
 /// Registers kind `noop` (inline, `blocking == false`) and kind `command`
 /// (`blocking == true`, using `default_node_timeout` for nodes without

@@ -34,6 +34,9 @@ struct retry_policy {
   bool jitter = false;
   /// Error classes that may be retried; empty means every error.
   std::vector<std::string> retryable_on;
+  /// Every other field as given (unknown ones, kept for a faithful round
+  /// trip and for the warnings that name them).
+  nlohmann::json extra = nlohmann::json::object();
 };
 
 /// One node of the graph: `{id, kind{type,...}, retry_policy, ...}`.
@@ -58,6 +61,8 @@ struct edge_def {
   std::string to;
   /// Condition expression; unset for an unconditional edge.
   std::optional<std::string> condition;
+  /// Every other field as given.
+  nlohmann::json extra = nlohmann::json::object();
 };
 
 /// The name of the sink pseudo-node.
@@ -100,8 +105,10 @@ uint32_t max_attempts_of(const workflow_ir& ir, const node_def& node);
 retry_policy retry_policy_from_json(const nlohmann::json& doc);
 
 /// Parses an IR document. Throws `jamjet::error` (code `bad_input`) on
-/// malformed JSON, naming the position, or on fields of the wrong type.
-/// Does not check the graph: see `validate()`.
+/// malformed JSON, naming the position, or on fields missing or of the
+/// wrong type: every such field of the document in one error ("N
+/// problems:\n  - ..."; one problem alone is the message). Does not check
+/// the graph: see `validate()`.
 workflow_ir parse_ir(const std::string& text);
 
 /// Builds an IR from parsed JSON; throws like `parse_ir`.
