@@ -2,7 +2,7 @@
 // API (`jamjet serve --http`), through cpp-httplib's request parser, the
 // authentication, the routes and their JSON bodies, into a real runtime
 // (in memory, one local worker). Each input is one connection: written
-// whole, then half-closed; the answer is read and dropped.
+// whole; the answer is read and dropped.
 //
 // A crash, a sanitizer report or an exception out of the server is a
 // finding, and so is a server that stops answering: every 256 inputs a
@@ -19,6 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -61,9 +64,11 @@ struct node {
   }
 };
 
+/// Made once and never destroyed: at exit, CAF's own statics may be gone
+/// before a static runtime's destructor would run.
 node& the_node() {
-  static node n;
-  return n;
+  static node* n = new node;
+  return *n;
 }
 
 /// Sends `data` on a fresh connection and reads the answer (1 s at most);
@@ -76,28 +81,60 @@ std::string exchange(uint16_t port, const char* data, size_t size) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  if (rc != 0 && errno == EINTR) {
+    // The connection goes on: wait until it is made.
+    pollfd p{fd, POLLOUT, 0};
+    while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    rc = err == 0 ? 0 : -1;
+  }
+  if (rc != 0) {
     ::close(fd);
     finding("the HTTP server refused a connection");
   }
   for (size_t at = 0; at < size;) {
     auto n = ::send(fd, data + at, size - at, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break; // the server may close early (413, a bad request line)
     at += static_cast<size_t>(n);
   }
-  ::shutdown(fd, SHUT_WR);
+  // Not half-closed: cpp-httplib drops a request whose client has shut
+  // down its side. The answer is read until the server closes, or stays
+  // quiet for a moment (an incomplete request gets no answer).
   std::string answer;
   char buf[4096];
+  auto start = std::chrono::steady_clock::now();
+  auto last = start;
   for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    auto quiet = answer.empty() ? std::chrono::milliseconds{150}
+                                : std::chrono::milliseconds{30};
+    auto left = std::min(
+      std::chrono::duration_cast<std::chrono::milliseconds>(last + quiet - now),
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        start + std::chrono::seconds{1} - now));
+    if (left.count() <= 0)
+      break;
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 1000) <= 0)
+    int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) // libFuzzer's timers interrupt calls
+      continue;
+    if (ready <= 0)
       break;
     auto n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break;
     if (answer.size() < 65536)
       answer.append(buf, static_cast<size_t>(n));
+    last = std::chrono::steady_clock::now();
   }
   ::close(fd);
   return answer;
@@ -113,9 +150,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (++inputs % 256 == 0) {
     std::string health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: "
                          "close\r\n\r\n";
-    auto answer = exchange(port, health.data(), health.size());
-    if (answer.compare(0, 12, "HTTP/1.1 200") != 0)
-      finding("the HTTP server stopped answering GET /health");
+    // Connections of earlier inputs may still hold threads for a moment
+    // (a read timeout): a few tries over about 10 s.
+    std::string answer;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      answer = exchange(port, health.data(), health.size());
+      if (answer.compare(0, 12, "HTTP/1.1 200") == 0)
+        return 0;
+    }
+    std::fprintf(stderr, "fuzz_http: last answer to GET /health: '%s'\n",
+                 answer.substr(0, 200).c_str());
+    finding("the HTTP server stopped answering GET /health");
   }
   return 0;
 }
